@@ -1,0 +1,45 @@
+# chatstack — `make up` runs the local stage, `make test` runs every check. Both set up first.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: setup up test lint format unit integration bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --python $(PYTHON)
+	touch $@
+
+setup: $(VENV)/.synced
+
+up: setup
+	$(VENV)/bin/chatstack up $(ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: setup lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+unit: setup
+	$(VENV)/bin/pytest tests/unit tests/functional
+
+integration: setup
+	$(VENV)/bin/pytest tests/integration
+
+bench: setup
+	$(VENV)/bin/python -m benchmarks.import_times
+	$(VENV)/bin/python -m benchmarks.broadcast_latency
+
+clean:
+	rm -rf .venv .tools .pytest_cache .ruff_cache reports

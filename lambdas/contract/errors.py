@@ -1,0 +1,95 @@
+"""The one exception tree of chatstack.
+
+::
+
+    ChatError                      (code, HTTP status, message, field)
+    ├── InvalidJson                INVALID_JSON          400
+    ├── ValidationFailed           VALIDATION_ERROR      400
+    ├── EmailTaken                 EMAIL_TAKEN           409
+    ├── InvalidCredentials         INVALID_CREDENTIALS   401
+    ├── Unauthorized               UNAUTHORIZED          401  ($connect refusals)
+    ├── UnknownAction              UNKNOWN_ACTION        400
+    ├── NotInRoom                  NOT_IN_ROOM           403
+    ├── TooManyRooms               TOO_MANY_ROOMS        409
+    ├── InternalError              INTERNAL_ERROR        500
+    └── ConfigurationError         INTERNAL_ERROR        500  (a bad CHATSTACK_* setting)
+
+Every error a client may see is a ``ChatError``; anything else is a bug, logged with its trace and
+answered as ``INTERNAL_ERROR`` without one.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ChatError",
+    "ConfigurationError",
+    "EmailTaken",
+    "InternalError",
+    "InvalidCredentials",
+    "InvalidJson",
+    "NotInRoom",
+    "TooManyRooms",
+    "Unauthorized",
+    "UnknownAction",
+    "ValidationFailed",
+]
+
+
+class ChatError(Exception):
+    """Root of every error chatstack answers to a client."""
+
+    code = "INTERNAL_ERROR"
+    status = 500
+    default_message = "internal error"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        self.message = message or self.default_message
+        self.field = field
+        super().__init__(self.message)
+
+    def to_wire(self) -> dict[str, str]:
+        """The ``code``/``message``/``field`` triple both REST and WebSocket errors carry."""
+        wire = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            wire["field"] = self.field
+        return wire
+
+
+class InvalidJson(ChatError):
+    code, status, default_message = "INVALID_JSON", 400, "body must be a JSON object"
+
+
+class ValidationFailed(ChatError):
+    code, status, default_message = "VALIDATION_ERROR", 400, "invalid input"
+
+
+class EmailTaken(ChatError):
+    code, status, default_message = "EMAIL_TAKEN", 409, "this e-mail is already registered"
+
+
+class InvalidCredentials(ChatError):
+    code, status, default_message = "INVALID_CREDENTIALS", 401, "invalid e-mail or password"
+
+
+class Unauthorized(ChatError):
+    code, status, default_message = "UNAUTHORIZED", 401, "a valid token is required"
+
+
+class UnknownAction(ChatError):
+    code, status, default_message = "UNKNOWN_ACTION", 400, "unknown action"
+
+
+class NotInRoom(ChatError):
+    code, status, default_message = "NOT_IN_ROOM", 403, "join the room before sending to it"
+
+
+class TooManyRooms(ChatError):
+    code, status, default_message = "TOO_MANY_ROOMS", 409, "too many rooms on this connection"
+
+
+class InternalError(ChatError):
+    pass
+
+
+class ConfigurationError(ChatError):
+    """A ``CHATSTACK_*`` setting is missing or out of bounds (raised at cold start)."""

@@ -1,0 +1,195 @@
+"""Input validation: raw JSON text or dicts in, typed requests out, ``ChatError`` otherwise."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lambdas.contract.errors import InvalidJson, UnknownAction, ValidationFailed
+
+__all__ = [
+    "ACTIONS",
+    "DEFAULT_HISTORY_LIMIT",
+    "MAX_HISTORY_LIMIT",
+    "MAX_MESSAGE_CHARS",
+    "HistoryRequest",
+    "LoginRequest",
+    "RoomRequest",
+    "SendRequest",
+    "SignupRequest",
+    "parse_action",
+    "parse_history",
+    "parse_json_object",
+    "parse_login",
+    "parse_room",
+    "parse_send",
+    "parse_signup",
+]
+
+ACTIONS = ("sendMessage", "getMessages", "joinRoom", "leaveRoom")
+MAX_EMAIL_CHARS = 254
+MIN_PASSWORD_CHARS = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5 refuses) anything longer
+MAX_USERNAME_CHARS = 32
+MAX_MESSAGE_CHARS = 4000
+DEFAULT_HISTORY_LIMIT = 50
+MAX_HISTORY_LIMIT = 100
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+_ROOM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CLIENT_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_CURSOR = re.compile(r"^\d{13}#[0-9a-f-]{36}$")
+
+
+@dataclass(frozen=True)
+class SignupRequest:
+    email: str
+    password: str
+    username: str
+
+
+@dataclass(frozen=True)
+class LoginRequest:
+    email: str
+    password: str
+
+
+@dataclass(frozen=True)
+class RoomRequest:
+    room_id: str
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    room_id: str
+    message: str
+    client_message_id: str | None
+
+
+@dataclass(frozen=True)
+class HistoryRequest:
+    room_id: str
+    limit: int
+    before: str | None
+
+
+def parse_json_object(text: str | bytes | None) -> dict[str, Any]:
+    """Parse a request body or frame that must be a JSON object.
+
+    Raises:
+        InvalidJson: empty, not JSON, or JSON but not an object.
+    """
+    if not text:
+        raise InvalidJson("body is empty; expected a JSON object")
+    try:
+        value = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidJson("body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidJson("body must be a JSON object")
+    return value
+
+
+def _string(body: dict[str, Any], field: str) -> str:
+    value = body.get(field)
+    if value is None:
+        raise ValidationFailed(f"{field} is required", field=field)
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{field} must be a string", field=field)
+    return value
+
+
+def _email(body: dict[str, Any]) -> str:
+    email = _string(body, "email").strip()
+    if len(email) > MAX_EMAIL_CHARS or not _EMAIL.match(email):
+        raise ValidationFailed("email is not a valid e-mail address", field="email")
+    return email
+
+
+def parse_signup(body: dict[str, Any]) -> SignupRequest:
+    """Validate a ``POST /signup`` body."""
+    email = _email(body)
+    password = _string(body, "password")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise ValidationFailed(
+            f"password must be at least {MIN_PASSWORD_CHARS} characters", field="password"
+        )
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        raise ValidationFailed(
+            f"password must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8", field="password"
+        )
+    username = _string(body, "username")
+    if not 1 <= len(username) <= MAX_USERNAME_CHARS or not username.isprintable():
+        raise ValidationFailed(
+            f"username must be 1-{MAX_USERNAME_CHARS} printable characters", field="username"
+        )
+    if not username.strip():
+        raise ValidationFailed("username must not be blank", field="username")
+    return SignupRequest(email=email, password=password, username=username)
+
+
+def parse_login(body: dict[str, Any]) -> LoginRequest:
+    """Validate a ``POST /login`` body (presence and type only: wrong values are a 401)."""
+    email = _string(body, "email").strip()
+    password = _string(body, "password")
+    return LoginRequest(email=email, password=password)
+
+
+def parse_action(frame: dict[str, Any]) -> str:
+    """The frame's ``action``, which must be one the API routes.
+
+    Raises:
+        UnknownAction: missing, not a string, or not a known action.
+    """
+    action = frame.get("action")
+    if action is None:
+        raise UnknownAction("frame has no action; expected one of " + ", ".join(ACTIONS))
+    if not isinstance(action, str) or action not in ACTIONS:
+        shown = action if isinstance(action, str) else type(action).__name__
+        raise UnknownAction(f"unknown action {shown[:64]!r}; expected one of " + ", ".join(ACTIONS))
+    return action
+
+
+def _room_id(frame: dict[str, Any]) -> str:
+    room_id = _string(frame, "roomId")
+    if not _ROOM_ID.match(room_id):
+        raise ValidationFailed("roomId must be 1-64 characters of A-Z a-z 0-9 _ -", field="roomId")
+    return room_id
+
+
+def parse_room(frame: dict[str, Any]) -> RoomRequest:
+    """Validate a ``joinRoom`` or ``leaveRoom`` frame."""
+    return RoomRequest(room_id=_room_id(frame))
+
+
+def parse_send(frame: dict[str, Any]) -> SendRequest:
+    """Validate a ``sendMessage`` frame."""
+    room_id = _room_id(frame)
+    message = _string(frame, "message")
+    if not 1 <= len(message) <= MAX_MESSAGE_CHARS:
+        raise ValidationFailed(f"message must be 1-{MAX_MESSAGE_CHARS} characters", field="message")
+    client_message_id = frame.get("clientMessageId")
+    if client_message_id is not None and (
+        not isinstance(client_message_id, str) or not _CLIENT_MESSAGE_ID.match(client_message_id)
+    ):
+        raise ValidationFailed(
+            "clientMessageId must be 1-64 characters of A-Z a-z 0-9 _ - . :",
+            field="clientMessageId",
+        )
+    return SendRequest(room_id=room_id, message=message, client_message_id=client_message_id)
+
+
+def parse_history(frame: dict[str, Any]) -> HistoryRequest:
+    """Validate a ``getMessages`` frame."""
+    room_id = _room_id(frame)
+    limit = frame.get("limit", DEFAULT_HISTORY_LIMIT)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY_LIMIT:
+        raise ValidationFailed(
+            f"limit must be an integer from 1 to {MAX_HISTORY_LIMIT}", field="limit"
+        )
+    before = frame.get("before")
+    if before is not None and (not isinstance(before, str) or not _CURSOR.match(before)):
+        raise ValidationFailed("before must be a cursor returned as nextBefore", field="before")
+    return HistoryRequest(room_id=room_id, limit=limit, before=before)

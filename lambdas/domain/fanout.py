@@ -1,0 +1,135 @@
+"""Fan-out: deliver each new message of a stream batch to the connections of its room."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from lambdas.contract.frames import Message, encode, message_frame
+from lambdas.domain.messages import MESSAGE_KIND, message_from_item
+
+__all__ = [
+    "BatchReport",
+    "ConnectionGone",
+    "DeliveryFailed",
+    "FanoutReport",
+    "Poster",
+    "fan_out",
+    "process_stream_batch",
+]
+
+log = logging.getLogger("chatstack.fanout")
+
+
+class ConnectionGone(Exception):
+    """The connection no longer exists (``@connections`` answered 410 Gone)."""
+
+
+class DeliveryFailed(Exception):
+    """A delivery failed for another reason, after the client's own retries."""
+
+
+class Poster(Protocol):
+    """Sends one frame to one connection; the ``@connections`` POST on AWS."""
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        """Deliver ``data``; raises ConnectionGone or DeliveryFailed."""
+
+
+@dataclass
+class FanoutReport:
+    delivered: int = 0
+    gone: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def fan_out(
+    message: Message,
+    recipients: Iterable[str],
+    poster: Poster,
+    remove_connection: Callable[[str], None],
+) -> FanoutReport:
+    """Deliver ``message`` to every recipient; one failing recipient never stops the others.
+
+    A recipient that is gone is removed; the removal failing is logged and does not stop the rest.
+    """
+    data = encode(message_frame(message)).encode("utf-8")
+    report = FanoutReport()
+    for connection_id in recipients:
+        try:
+            poster.post(connection_id, data)
+            report.delivered += 1
+        except ConnectionGone:
+            report.gone.append(connection_id)
+            try:
+                remove_connection(connection_id)
+            except Exception:
+                log.exception("removing stale connection %s failed", connection_id)
+        except Exception as exc:
+            report.failed.append(connection_id)
+            log.error(
+                "delivery failed",
+                extra={
+                    "connection_id": connection_id,
+                    "message_id": message.message_id,
+                    "error": repr(exc),
+                },
+            )
+    return report
+
+
+@dataclass
+class BatchReport:
+    messages: int = 0
+    delivered: int = 0
+    gone: int = 0
+    failed: int = 0
+    batch_item_failures: list[dict[str, str]] = field(default_factory=list)
+
+    def to_response(self) -> dict[str, Any]:
+        """The ``ReportBatchItemFailures`` answer to the event source mapping."""
+        return {"batchItemFailures": self.batch_item_failures}
+
+
+def _new_message(record: dict[str, Any]) -> Message | None:
+    if record.get("eventName") != "INSERT":
+        return None
+    image = record.get("dynamodb", {}).get("NewImage") or {}
+    if image.get("kind", {}).get("S") != MESSAGE_KIND:
+        return None
+    return message_from_item(image)
+
+
+def process_stream_batch(
+    records: list[dict[str, Any]],
+    members_of: Callable[[str], Iterable[str]],
+    poster: Poster,
+    remove_connection: Callable[[str], None],
+) -> BatchReport:
+    """Fan out every new message in a DynamoDB stream batch, in order.
+
+    When a record cannot be processed (its room's members cannot be read), it is reported as the
+    batch item failure and processing stops there: the event source mapping retries from that
+    record, so the records before it are never delivered twice.
+    """
+    report = BatchReport()
+    for record in records:
+        message = _new_message(record)
+        if message is None:
+            continue
+        try:
+            recipients = list(members_of(message.room_id))
+        except Exception:
+            log.exception("reading the members of room %s failed", message.room_id)
+            report.batch_item_failures.append(
+                {"itemIdentifier": record["dynamodb"]["SequenceNumber"]}
+            )
+            break
+        result = fan_out(message, recipients, poster, remove_connection)
+        report.messages += 1
+        report.delivered += result.delivered
+        report.gone += len(result.gone)
+        report.failed += len(result.failed)
+    return report

@@ -1,0 +1,169 @@
+"""Chat messages: store once per ``clientMessageId``, read history page by page.
+
+History lives in the room's partition (``room#{roomId}``), sorted by ``{timestamp}#{messageId}``,
+so a page is one strongly consistent Query. The claim that makes a ``clientMessageId`` unique is
+a separate item (``dedupe#{userId}#{clientMessageId}``), expired by TTL. No transaction is used:
+a cancelled transaction may still leave stream records behind (moto does), and two conditional
+puts are cheaper.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from lambdas.contract.frames import Message
+from lambdas.domain import keys
+
+__all__ = ["MESSAGE_KIND", "MessageStore", "message_from_item"]
+
+MESSAGE_KIND = "message"
+
+
+def message_from_item(item: dict[str, Any]) -> Message:
+    """A ``Message`` from a stored item (DynamoDB JSON), as the broadcaster and history read it."""
+    client_message_id = item.get("clientMessageId", {}).get("S")
+    return Message(
+        message_id=item["messageId"]["S"],
+        room_id=item["roomId"]["S"],
+        user_id=item["userId"]["S"],
+        username=item["username"]["S"],
+        message=item["message"]["S"],
+        timestamp=int(item["timestamp"]["N"]),
+        client_message_id=client_message_id,
+    )
+
+
+class MessageStore:
+    """The Messages table, over a boto3 DynamoDB client."""
+
+    def __init__(self, dynamodb: Any, table: str, dedupe_ttl_seconds: int) -> None:
+        self._db = dynamodb
+        self._table = table
+        self._dedupe_ttl_seconds = dedupe_ttl_seconds
+
+    def put(
+        self,
+        room_id: str,
+        user_id: str,
+        username: str,
+        text: str,
+        client_message_id: str | None,
+        now_ms: int | None = None,
+    ) -> tuple[Message, bool]:
+        """Store a message; returns it and whether it repeats an earlier ``clientMessageId``.
+
+        With a ``clientMessageId`` the claim is written first, naming the message's key; the
+        message follows under that key. A repeat finds the claim and returns the original. If an
+        earlier attempt died between the two writes, the repeat completes it under the claimed
+        key, so the message is still stored — and streamed, hence broadcast — exactly once.
+        """
+        timestamp = int(time.time() * 1000) if now_ms is None else now_ms
+        message = Message(
+            message_id=str(uuid.uuid4()),
+            room_id=room_id,
+            user_id=user_id,
+            username=username,
+            message=text,
+            timestamp=timestamp,
+            client_message_id=client_message_id,
+        )
+        if client_message_id is None:
+            self._write(message)
+            return message, False
+        claim = {
+            **keys.dedupe_key(user_id, client_message_id),
+            "kind": {"S": "dedupe"},
+            "messageId": {"S": message.message_id},
+            "roomId": {"S": room_id},
+            "timestamp": {"N": str(timestamp)},
+            "ttl": {"N": str(timestamp // 1000 + self._dedupe_ttl_seconds)},
+        }
+        try:
+            self._db.put_item(
+                TableName=self._table, Item=claim, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return self._complete_claimed(message)
+        self._write(message)
+        return message, False
+
+    def _write(self, message: Message) -> bool:
+        """Write ``message`` unless its key exists already; returns whether it was written."""
+        item = {
+            "pk": {"S": keys.room_partition(message.room_id)},
+            "sk": {"S": keys.message_sort_key(message.timestamp, message.message_id)},
+            "kind": {"S": MESSAGE_KIND},
+            "messageId": {"S": message.message_id},
+            "roomId": {"S": message.room_id},
+            "userId": {"S": message.user_id},
+            "username": {"S": message.username},
+            "message": {"S": message.message},
+            "timestamp": {"N": str(message.timestamp)},
+        }
+        if message.client_message_id is not None:
+            item["clientMessageId"] = {"S": message.client_message_id}
+        try:
+            self._db.put_item(
+                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _complete_claimed(self, attempt: Message) -> tuple[Message, bool]:
+        assert attempt.client_message_id is not None
+        claim = self._db.get_item(
+            TableName=self._table,
+            Key=keys.dedupe_key(attempt.user_id, attempt.client_message_id),
+            ConsistentRead=True,
+        )["Item"]
+        claimed = replace(
+            attempt,
+            message_id=claim["messageId"]["S"],
+            room_id=claim["roomId"]["S"],
+            timestamp=int(claim["timestamp"]["N"]),
+        )
+        key = {
+            "pk": {"S": keys.room_partition(claimed.room_id)},
+            "sk": {"S": keys.message_sort_key(claimed.timestamp, claimed.message_id)},
+        }
+        stored = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        if stored is not None:
+            return message_from_item(stored), True
+        written = self._write(claimed)
+        if written:
+            return claimed, False
+        stored = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)["Item"]
+        return message_from_item(stored), True
+
+    def history(
+        self, room_id: str, limit: int, before: str | None
+    ) -> tuple[list[Message], str | None]:
+        """Up to ``limit`` messages older than ``before``, oldest first, and the next cursor."""
+        condition = "pk = :pk"
+        values: dict[str, Any] = {":pk": {"S": keys.room_partition(room_id)}}
+        if before is not None:
+            condition += " AND sk < :before"
+            values[":before"] = {"S": before}
+        # One more than asked tells whether an older page exists, without an empty last page.
+        items: list[dict[str, Any]] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
+        while len(items) <= limit:
+            query["Limit"] = limit + 1 - len(items)
+            page = self._db.query(**query)
+            items += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        newest_first = items[:limit]
+        next_before = newest_first[-1]["sk"]["S"] if len(items) > limit else None
+        return [message_from_item(i) for i in reversed(newest_first)], next_before

@@ -1,0 +1,132 @@
+"""Users: sign up (unique e-mail, also under races) and log in."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from lambdas.contract.errors import EmailTaken, InvalidCredentials
+from lambdas.contract.validation import LoginRequest, SignupRequest
+from lambdas.domain import keys
+from lambdas.domain.passwords import hash_password, verify_against_nothing, verify_password
+from lambdas.domain.retry import retry_transaction_conflicts
+from lambdas.domain.tokens import Identity, issue_token
+
+__all__ = ["LoginResult", "User", "UserStore", "login", "signup"]
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    email: str
+    username: str
+
+    def to_wire(self) -> dict[str, str]:
+        return {"userId": self.user_id, "email": self.email, "username": self.username}
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    expires_in: int
+    user: User
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"token": self.token, "expiresIn": self.expires_in, "user": self.user.to_wire()}
+
+
+class UserStore:
+    """The Users table, over a boto3 DynamoDB client."""
+
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self._db = dynamodb
+        self._table = table
+
+    def create(self, user: User, password_hash: str) -> None:
+        """Store ``user`` and claim its e-mail in one transaction.
+
+        Raises:
+            EmailTaken: the e-mail (any letter case) is already claimed.
+        """
+        now = str(int(time.time() * 1000))
+        profile = {
+            **keys.user_key(user.user_id),
+            "userId": {"S": user.user_id},
+            "email": {"S": user.email},
+            "username": {"S": user.username},
+            "passwordHash": {"S": password_hash},
+            "createdAt": {"N": now},
+        }
+        claim = {**keys.email_key(user.email), "userId": {"S": user.user_id}}
+        items = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for item in (claim, profile)
+        ]
+        try:
+            retry_transaction_conflicts(lambda: self._db.transact_write_items(TransactItems=items))
+        except self._db.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise EmailTaken() from None
+            raise
+
+    def find_by_email(self, email: str) -> tuple[User, str] | None:
+        """The user who claimed ``email`` and their password hash, or None."""
+        claim = self._db.get_item(
+            TableName=self._table, Key=keys.email_key(email), ConsistentRead=True
+        ).get("Item")
+        if claim is None:
+            return None
+        profile = self._db.get_item(
+            TableName=self._table, Key=keys.user_key(claim["userId"]["S"]), ConsistentRead=True
+        ).get("Item")
+        if profile is None:
+            return None
+        user = User(profile["userId"]["S"], profile["email"]["S"], profile["username"]["S"])
+        return user, profile["passwordHash"]["S"]
+
+
+def signup(store: UserStore, request: SignupRequest, bcrypt_rounds: int) -> User:
+    """Register a new user.
+
+    Raises:
+        EmailTaken: the e-mail is already registered.
+    """
+    user = User(user_id=str(uuid.uuid4()), email=request.email, username=request.username)
+    store.create(user, hash_password(request.password, bcrypt_rounds))
+    return user
+
+
+def login(
+    store: UserStore,
+    request: LoginRequest,
+    *,
+    secret: str,
+    ttl_seconds: int,
+    bcrypt_rounds: int,
+    now: int | None = None,
+) -> LoginResult:
+    """Check the credentials and issue a token.
+
+    Raises:
+        InvalidCredentials: unknown e-mail or wrong password, indistinguishably.
+    """
+    found = store.find_by_email(request.email)
+    if found is None:
+        verify_against_nothing(request.password, bcrypt_rounds)
+        raise InvalidCredentials()
+    user, password_hash = found
+    if not verify_password(request.password, password_hash):
+        raise InvalidCredentials()
+    identity = Identity(user_id=user.user_id, username=user.username, email=user.email)
+    issued_at = int(time.time()) if now is None else now
+    token = issue_token(identity, secret, ttl_seconds, issued_at)
+    return LoginResult(token=token, expires_in=ttl_seconds, user=user)

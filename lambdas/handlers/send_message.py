@@ -1,0 +1,24 @@
+"""WebSocket ``sendMessage``: store the message; the broadcaster fans it out from the stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdas import runtime
+from lambdas.apigw import ws_route
+from lambdas.contract.frames import ack_send
+from lambdas.contract.validation import parse_send
+
+
+@ws_route(action="sendMessage")
+def handler(frame: dict[str, Any], connection_id: str) -> dict[str, Any]:
+    request = parse_send(frame)
+    sender = runtime.connections().member(connection_id, request.room_id)
+    message, duplicate = runtime.messages().put(
+        request.room_id,
+        sender.user_id,
+        sender.username,
+        request.message,
+        request.client_message_id,
+    )
+    return ack_send(message, duplicate=duplicate)

@@ -1,0 +1,16 @@
+"""REST ``POST /signup``: register a user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdas import runtime
+from lambdas.apigw import rest_endpoint
+from lambdas.contract.validation import parse_signup
+from lambdas.domain.users import signup
+
+
+@rest_endpoint
+def handler(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    user = signup(runtime.users(), parse_signup(body), runtime.settings().bcrypt_rounds)
+    return 201, user.to_wire()

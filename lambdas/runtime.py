@@ -1,0 +1,78 @@
+"""The clients and stores of one Lambda container, built once (at first use) from ``Settings``."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from lambdas.contract.errors import ConfigurationError
+from lambdas.domain.connections import ConnectionStore
+from lambdas.domain.delivery import ManagementApiPoster
+from lambdas.domain.messages import MessageStore
+from lambdas.domain.users import UserStore
+from lambdas.settings import Settings
+
+__all__ = ["connections", "jwt_secret", "messages", "poster", "settings", "users"]
+
+_CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"max_attempts": 3, "mode": "standard"},
+    max_pool_connections=50,
+)
+
+
+@functools.cache
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@functools.cache
+def _dynamodb() -> Any:
+    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+
+
+@functools.cache
+def users() -> UserStore:
+    settings().require("users_table")
+    return UserStore(_dynamodb(), settings().users_table)
+
+
+@functools.cache
+def connections() -> ConnectionStore:
+    s = settings()
+    s.require("connections_table")
+    return ConnectionStore(_dynamodb(), s.connections_table, s.connection_ttl_seconds, s.max_rooms)
+
+
+@functools.cache
+def messages() -> MessageStore:
+    s = settings()
+    s.require("messages_table")
+    return MessageStore(_dynamodb(), s.messages_table, s.dedupe_ttl_seconds)
+
+
+@functools.cache
+def jwt_secret() -> str:
+    """The signing key: ``CHATSTACK_JWT_SECRET``, else the SSM SecureString it names."""
+    s = settings()
+    if s.jwt_secret:
+        return s.jwt_secret
+    if s.jwt_secret_param:
+        ssm = boto3.client("ssm", config=_CLIENT_CONFIG)
+        return ssm.get_parameter(Name=s.jwt_secret_param, WithDecryption=True)["Parameter"]["Value"]
+    raise ConfigurationError("set CHATSTACK_JWT_SECRET or CHATSTACK_JWT_SECRET_PARAM")
+
+
+@functools.cache
+def poster() -> ManagementApiPoster:
+    """Delivery to ``@connections`` at ``CHATSTACK_MANAGEMENT_URL``, exactly as on AWS."""
+    s = settings()
+    s.require("management_url")
+    client = boto3.client(
+        "apigatewaymanagementapi", endpoint_url=s.management_url, config=_CLIENT_CONFIG
+    )
+    return ManagementApiPoster(client)

@@ -1,0 +1,87 @@
+"""Every setting of the Lambda functions, read in one place from ``CHATSTACK_*`` variables.
+
+| variable | default | used by |
+|---|---|---|
+| ``CHATSTACK_USERS_TABLE`` | required | signup, login |
+| ``CHATSTACK_MESSAGES_TABLE`` | required | sendMessage, getMessages |
+| ``CHATSTACK_CONNECTIONS_TABLE`` | required | every WebSocket route, broadcaster |
+| ``CHATSTACK_JWT_SECRET`` | — | login, $connect (local stage, tests) |
+| ``CHATSTACK_JWT_SECRET_PARAM`` | — | login, $connect on AWS: SSM SecureString name |
+| ``CHATSTACK_TOKEN_TTL_SECONDS`` | 86400 | login |
+| ``CHATSTACK_BCRYPT_ROUNDS`` | 12 (minimum 10) | signup |
+| ``CHATSTACK_MANAGEMENT_URL`` | — | broadcaster: ``https://{api}.execute-api…/{stage}`` |
+| ``CHATSTACK_CORS_ORIGIN`` | ``*`` | signup, login |
+| ``CHATSTACK_CONNECTION_TTL_SECONDS`` | 86400 | $connect, joinRoom |
+| ``CHATSTACK_MAX_ROOMS`` | 50 | joinRoom |
+| ``CHATSTACK_DEDUPE_TTL_SECONDS`` | 86400 | sendMessage (``clientMessageId`` window) |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from lambdas.contract.errors import ConfigurationError
+
+__all__ = ["MIN_BCRYPT_ROUNDS", "Settings"]
+
+MIN_BCRYPT_ROUNDS = 10
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    users_table: str = ""
+    messages_table: str = ""
+    connections_table: str = ""
+    jwt_secret: str | None = None
+    jwt_secret_param: str | None = None
+    token_ttl_seconds: int = 86400
+    bcrypt_rounds: int = 12
+    management_url: str | None = None
+    cors_origin: str = "*"
+    connection_ttl_seconds: int = 86400
+    max_rooms: int = 50
+    dedupe_ttl_seconds: int = 86400
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``env`` (default: ``os.environ``).
+
+        Raises:
+            ConfigurationError: a value is malformed or below its minimum.
+        """
+        env = os.environ if env is None else env
+        return cls(
+            users_table=env.get("CHATSTACK_USERS_TABLE", ""),
+            messages_table=env.get("CHATSTACK_MESSAGES_TABLE", ""),
+            connections_table=env.get("CHATSTACK_CONNECTIONS_TABLE", ""),
+            jwt_secret=env.get("CHATSTACK_JWT_SECRET") or None,
+            jwt_secret_param=env.get("CHATSTACK_JWT_SECRET_PARAM") or None,
+            token_ttl_seconds=_int(env, "CHATSTACK_TOKEN_TTL_SECONDS", 86400),
+            bcrypt_rounds=_int(env, "CHATSTACK_BCRYPT_ROUNDS", 12, minimum=MIN_BCRYPT_ROUNDS),
+            management_url=env.get("CHATSTACK_MANAGEMENT_URL") or None,
+            cors_origin=env.get("CHATSTACK_CORS_ORIGIN") or "*",
+            connection_ttl_seconds=_int(env, "CHATSTACK_CONNECTION_TTL_SECONDS", 86400),
+            max_rooms=_int(env, "CHATSTACK_MAX_ROOMS", 50),
+            dedupe_ttl_seconds=_int(env, "CHATSTACK_DEDUPE_TTL_SECONDS", 86400),
+        )
+
+    def require(self, *names: str) -> None:
+        """Fail at cold start, naming the variable, when a needed setting is unset."""
+        for name in names:
+            if not getattr(self, name):
+                raise ConfigurationError(f"CHATSTACK_{name.upper()} is not set")

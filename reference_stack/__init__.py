@@ -1,0 +1,1 @@
+"""How chatstack is deployed: the stack definition, the local stage, and (later) Terraform."""

@@ -1,0 +1,85 @@
+"""The ``chatstack`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _up(args: argparse.Namespace) -> int:
+    from reference_stack.local import logs
+    from reference_stack.local.config import StageConfig
+    from reference_stack.local.stage import LocalStage
+
+    config = StageConfig.from_env()
+    for name in (
+        "host",
+        "stage",
+        "rest_port",
+        "ws_port",
+        "web_port",
+        "bcrypt_rounds",
+        "idle_timeout",
+        "max_connection_duration",
+        "workers",
+        "jwt_secret",
+        "token_ttl_seconds",
+    ):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(config, name, value)
+    if args.stage_file is not None:
+        config.stage_file = Path(args.stage_file)
+    if config.bcrypt_rounds < 10:
+        print("chatstack: --bcrypt-rounds must be at least 10", file=sys.stderr)
+        return 2
+    logs.setup()
+    stage = LocalStage(config)
+
+    async def run() -> None:
+        await stage.serve_until_signalled()
+
+    async def announce_and_run() -> None:
+        task = asyncio.create_task(run())
+        while stage.urls is None and not task.done():
+            await asyncio.sleep(0.05)
+        if stage.urls is not None:
+            print(f"REST API:      {stage.urls.rest_url}", flush=True)
+            print(f"WebSocket API: {stage.urls.ws_url}", flush=True)
+            print(f"Web app:       {stage.urls.web_url}", flush=True)
+            print("Press Ctrl-C to stop.", flush=True)
+        await task
+
+    asyncio.run(announce_and_run())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="chatstack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser("up", help="run the local stage until Ctrl-C")
+    up.add_argument("--host", help="loopback address to listen on (default 127.0.0.1)")
+    up.add_argument("--stage", help="stage name in the URLs (default dev)")
+    up.add_argument("--rest-port", type=int, help="REST API port (default 8000; 0 = any free)")
+    up.add_argument("--ws-port", type=int, help="WebSocket API port (default 8001; 0 = any free)")
+    up.add_argument("--web-port", type=int, help="web app port (default 8002; 0 = any free)")
+    up.add_argument("--stage-file", help="write the stage URLs here as JSON")
+    up.add_argument("--bcrypt-rounds", type=int, help="bcrypt cost (default 12, minimum 10)")
+    up.add_argument("--token-ttl-seconds", type=int, help="token lifetime (default 86400)")
+    up.add_argument("--jwt-secret", help="signing key (default: random per start)")
+    up.add_argument("--idle-timeout", type=float, help="seconds (default 600, as API Gateway)")
+    up.add_argument(
+        "--max-connection-duration", type=float, help="seconds (default 7200, as API Gateway)"
+    )
+    up.add_argument("--workers", type=int, help="handler worker threads (default 32)")
+    up.set_defaults(run=_up)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Every setting of the local stage, read in one place (``CHATSTACK_*``, then the command line)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["REPO_ROOT", "StageConfig"]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    return int(env.get(name) or default)
+
+
+def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    return float(env.get(name) or default)
+
+
+@dataclass
+class StageConfig:
+    """The local stage's settings; ``from_env`` documents the variables."""
+
+    host: str = "127.0.0.1"
+    stage: str = "dev"
+    rest_port: int = 8000
+    ws_port: int = 8001
+    web_port: int = 8002
+    stage_file: Path | None = None
+    table_prefix: str = "chatstack-local"
+    jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    bcrypt_rounds: int = 12
+    token_ttl_seconds: int = 86400
+    idle_timeout: float = 600.0  # API Gateway: 10 minutes
+    max_connection_duration: float = 7200.0  # API Gateway: 2 hours
+    max_message_bytes: int = 128 * 1024  # API Gateway: 128 KB per message
+    integration_timeout: float = 29.0  # API Gateway: 29 s
+    workers: int = 32
+    stream_poll_interval: float = 0.25
+    ttl_sweep_interval: float = 60.0
+    web_root: Path = REPO_ROOT / "frontend" / "dist"
+    handler_log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StageConfig:
+        """Defaults, overridden by ``CHATSTACK_LOCAL_*`` (stage) and ``CHATSTACK_*`` (handlers)."""
+        env = os.environ if env is None else env
+        config = cls(
+            host=env.get("CHATSTACK_LOCAL_HOST", "127.0.0.1"),
+            stage=env.get("CHATSTACK_LOCAL_STAGE", "dev"),
+            rest_port=_env_int(env, "CHATSTACK_LOCAL_REST_PORT", 8000),
+            ws_port=_env_int(env, "CHATSTACK_LOCAL_WS_PORT", 8001),
+            web_port=_env_int(env, "CHATSTACK_LOCAL_WEB_PORT", 8002),
+            bcrypt_rounds=_env_int(env, "CHATSTACK_BCRYPT_ROUNDS", 12),
+            token_ttl_seconds=_env_int(env, "CHATSTACK_TOKEN_TTL_SECONDS", 86400),
+            idle_timeout=_env_float(env, "CHATSTACK_LOCAL_IDLE_TIMEOUT", 600.0),
+            max_connection_duration=_env_float(
+                env, "CHATSTACK_LOCAL_MAX_CONNECTION_DURATION", 7200.0
+            ),
+            workers=_env_int(env, "CHATSTACK_LOCAL_WORKERS", 32),
+            handler_log_level=env.get("CHATSTACK_LOCAL_HANDLER_LOG_LEVEL", "INFO"),
+        )
+        if env.get("CHATSTACK_JWT_SECRET"):
+            config.jwt_secret = env["CHATSTACK_JWT_SECRET"]
+        if env.get("CHATSTACK_LOCAL_STAGE_FILE"):
+            config.stage_file = Path(env["CHATSTACK_LOCAL_STAGE_FILE"])
+        return config

@@ -1,0 +1,94 @@
+"""The REST API: routes from the stack definition, Lambda proxy events, CORS preflight."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from reference_stack.definition import Stack
+from reference_stack.local.events import rest_event
+from reference_stack.local.invoker import InvocationFailed, Invoker
+from reference_stack.local.logs import log_event
+
+__all__ = ["build_rest_app"]
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway REST payload limit
+API_ID = "localrest"
+
+
+def _gateway_answer(status: int, message: str, cors_origin: str) -> web.Response:
+    """An answer API Gateway gives itself, without calling a function."""
+    return web.json_response(
+        {"message": message},
+        status=status,
+        headers={"Access-Control-Allow-Origin": cors_origin, "x-amzn-ErrorType": "Gateway"},
+    )
+
+
+def _proxy_response(result: Any) -> web.Response:
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        raise InvocationFailed("malformed Lambda proxy response")
+    body = result.get("body") or ""
+    raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    response = web.Response(status=result["statusCode"], body=raw)
+    for name, value in (result.get("headers") or {}).items():
+        response.headers[name] = str(value)
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        for value in values:
+            response.headers.add(name, str(value))
+    return response
+
+
+def build_rest_app(stack: Stack, invoker: Invoker, stage: str, cors_origin: str) -> web.Application:
+    """An aiohttp application serving ``/{stage}/…`` like an API Gateway REST API."""
+    routes = {(r["method"], r["path"]): r["function"] for r in stack.rest_routes}
+    paths = {r["path"] for r in stack.rest_routes}
+
+    async def dispatch(request: web.Request) -> web.StreamResponse:
+        prefix = f"/{stage}"
+        if not request.path.startswith(prefix + "/"):
+            return _gateway_answer(403, "Forbidden", cors_origin)
+        path = request.path[len(prefix) :]
+        if request.method == "OPTIONS" and path in paths:
+            return web.Response(
+                status=204,
+                headers={
+                    "Access-Control-Allow-Origin": cors_origin,
+                    "Access-Control-Allow-Methods": "OPTIONS,POST",
+                    "Access-Control-Allow-Headers": "Content-Type,Authorization",
+                    "Access-Control-Max-Age": "600",
+                },
+            )
+        function = routes.get((request.method, path))
+        if function is None:
+            return _gateway_answer(403, "Missing Authentication Token", cors_origin)
+        headers: dict[str, list[str]] = {}
+        for name, value in request.headers.items():
+            headers.setdefault(name, []).append(value)
+        query: dict[str, list[str]] = {}
+        for name, value in request.query.items():
+            query.setdefault(name, []).append(value)
+        event = rest_event(
+            method=request.method,
+            resource=path,
+            path=path,
+            stage=stage,
+            headers=headers,
+            query=query,
+            body=await request.read(),
+            source_ip=request.remote or "127.0.0.1",
+            domain_name=request.host,
+            api_id=API_ID,
+        )
+        try:
+            return _proxy_response(await invoker.invoke(function, event))
+        except InvocationFailed as failure:
+            log_event("integration failed", logging.ERROR, function=function, error=str(failure))
+            return _gateway_answer(502, "Internal server error", cors_origin)
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    return app

@@ -1,0 +1,168 @@
+"""The local stage: embedded AWS, the three web servers, the stream poller and the TTL sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from reference_stack.definition import Stack, load
+from reference_stack.local.config import StageConfig
+from reference_stack.local.embedded_aws import EmbeddedAws
+from reference_stack.local.invoker import Invoker
+from reference_stack.local.logs import log_event
+from reference_stack.local.rest_api import build_rest_app
+from reference_stack.local.stream_poller import StreamPoller
+from reference_stack.local.ttl_sweeper import sweep_forever
+from reference_stack.local.web import build_web_app
+from reference_stack.local.websocket_api import WebSocketApi
+
+__all__ = ["LocalStage", "StageUrls", "write_stage_file"]
+
+
+@dataclass(frozen=True)
+class StageUrls:
+    rest_url: str
+    ws_url: str
+    web_url: str
+    management_url: str
+
+    def public(self) -> dict[str, str]:
+        """The stage file's shape, shared with ``terraform output`` and the conformance suite."""
+        return {"rest_url": self.rest_url, "ws_url": self.ws_url, "web_url": self.web_url}
+
+
+def write_stage_file(path: Path, urls: StageUrls) -> None:
+    """Write the stage file atomically, so a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(urls.public(), indent=2) + "\n", encoding="utf-8")
+    temporary.replace(path)
+
+
+async def _site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    sockets = site._server.sockets if site._server else []
+    return runner, sockets[0].getsockname()[1]
+
+
+class LocalStage:
+    """Runs the stack of ``stack.json`` on this machine."""
+
+    def __init__(self, config: StageConfig, stack: Stack | None = None) -> None:
+        self.config = config
+        self.stack = stack or load()
+        self.aws = EmbeddedAws(config.host)
+        self.urls: StageUrls | None = None
+        self._runners: list[web.AppRunner] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._invoker: Invoker | None = None
+
+    def _handler_environment(self, management_url: str) -> dict[str, str]:
+        c, stack = self.config, self.stack
+        env = {
+            table.env: stack.table_name(c.table_prefix, logical)
+            for logical, table in stack.tables.items()
+        }
+        env.update(
+            CHATSTACK_JWT_SECRET=c.jwt_secret,
+            CHATSTACK_BCRYPT_ROUNDS=str(c.bcrypt_rounds),
+            CHATSTACK_TOKEN_TTL_SECONDS=str(c.token_ttl_seconds),
+            CHATSTACK_MANAGEMENT_URL=management_url,
+            POWERTOOLS_LOG_LEVEL=c.handler_log_level,
+            POWERTOOLS_SERVICE_NAME="chatstack",
+        )
+        return env
+
+    async def start(self) -> StageUrls:
+        """Start everything; returns the stage's URLs once they all answer."""
+        c = self.config
+        self.aws.start()
+        streams = await asyncio.to_thread(self.aws.create_tables, self.stack, c.table_prefix)
+        # Handlers read their settings at first use, Powertools at import: set them all now.
+        # The @connections URL is set once the WebSocket port is known, before any broadcast.
+        os.environ.update(self._handler_environment(management_url=""))
+        self._invoker = Invoker(self.stack, c.workers, prefix=c.table_prefix)
+        stream_spec = self.stack.stream
+        poller = StreamPoller(
+            self.aws.client("dynamodbstreams"),
+            streams[stream_spec["table"]],
+            self._invoker,
+            stream_spec["function"],
+            batch_size=stream_spec["batch_size"],
+            maximum_retry_attempts=stream_spec["maximum_retry_attempts"],
+            poll_interval=c.stream_poll_interval,
+        )
+        self.poller = poller
+        self.websocket = WebSocketApi(
+            self.stack,
+            self._invoker,
+            stage=c.stage,
+            max_message_bytes=c.max_message_bytes,
+            idle_timeout=c.idle_timeout,
+            max_connection_duration=c.max_connection_duration,
+            on_invoked=poller.nudge,
+        )
+        runner, ws_port = await _site(self.websocket.build_app(), c.host, c.ws_port)
+        self._runners.append(runner)
+        management_url = f"http://{c.host}:{ws_port}/{c.stage}"
+        os.environ["CHATSTACK_MANAGEMENT_URL"] = management_url
+        rest = build_rest_app(self.stack, self._invoker, c.stage, cors_origin="*")
+        runner, rest_port = await _site(rest, c.host, c.rest_port)
+        self._runners.append(runner)
+        rest_url = f"http://{c.host}:{rest_port}/{c.stage}"
+        ws_url = f"ws://{c.host}:{ws_port}/{c.stage}"
+        runner, web_port = await _site(
+            build_web_app(c.web_root, rest_url, ws_url), c.host, c.web_port
+        )
+        self._runners.append(runner)
+
+        ttl_tables = {
+            self.stack.table_name(c.table_prefix, logical): table.ttl_attribute
+            for logical, table in self.stack.tables.items()
+            if table.ttl_attribute
+        }
+        self._tasks = [
+            asyncio.create_task(poller.run(), name="stream-poller"),
+            asyncio.create_task(
+                sweep_forever(self.aws.client("dynamodb"), ttl_tables, c.ttl_sweep_interval),
+                name="ttl-sweeper",
+            ),
+        ]
+        self.urls = StageUrls(rest_url, ws_url, f"http://{c.host}:{web_port}/", management_url)
+        if c.stage_file is not None:
+            write_stage_file(c.stage_file, self.urls)
+        log_event("stage started", **self.urls.public(), aws_endpoint=self.aws.endpoint_url)
+        return self.urls
+
+    async def stop(self) -> None:
+        """Close every connection (running ``$disconnect``), then stop the servers and moto."""
+        for runner in reversed(self._runners):
+            await runner.cleanup()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._invoker is not None:
+            self._invoker.shutdown()
+        self.aws.stop()
+        if self.config.stage_file is not None:
+            self.config.stage_file.unlink(missing_ok=True)
+        log_event("stage stopped")
+
+    async def serve_until_signalled(self) -> None:
+        """Run until SIGINT or SIGTERM, then stop cleanly."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stopping.set)
+        await self.start()
+        await stopping.wait()
+        await self.stop()

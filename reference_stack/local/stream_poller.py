@@ -1,0 +1,132 @@
+"""Tails a DynamoDB stream into a function, as Lambda's event source mapping does.
+
+One shard, one batch at a time, in order. The function answers with ``batchItemFailures``
+(``ReportBatchItemFailures``): the batch is retried from the first failed record; a function
+error retries the whole batch. After ``maximum_retry_attempts`` the remaining records go to the
+on-failure destination — here an ERROR log line naming every record — and the shard moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from reference_stack.local.events import stream_event
+from reference_stack.local.invoker import InvocationFailed, Invoker
+from reference_stack.local.logs import log_event
+
+__all__ = ["StreamPoller"]
+
+
+def _retry_from(records: list[dict[str, Any]], result: Any) -> list[dict[str, Any]]:
+    """The records to retry after the function answered ``result``."""
+    if not isinstance(result, dict) or not result.get("batchItemFailures"):
+        return []
+    failed = set()
+    for failure in result["batchItemFailures"]:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not identifier:
+            return records  # Lambda treats a malformed answer as the whole batch failing
+        failed.add(identifier)
+    for index, record in enumerate(records):
+        if record["dynamodb"]["SequenceNumber"] in failed:
+            return records[index:]
+    return records
+
+
+class StreamPoller:
+    """Reads one stream and invokes ``function`` with each batch."""
+
+    def __init__(
+        self,
+        streams_client: Any,
+        stream_arn: str,
+        invoker: Invoker,
+        function: str,
+        *,
+        batch_size: int,
+        maximum_retry_attempts: int,
+        poll_interval: float,
+        retry_delay: float = 0.1,
+    ) -> None:
+        self._streams = streams_client
+        self._arn = stream_arn
+        self._invoker = invoker
+        self._function = function
+        self._batch_size = batch_size
+        self._max_retries = maximum_retry_attempts
+        self._poll_interval = poll_interval
+        self._retry_delay = retry_delay
+        self._nudged = asyncio.Event()
+        self.dead_letters: list[dict[str, Any]] = []
+
+    def nudge(self) -> None:
+        """Poll now rather than at the next interval (a write has probably just happened)."""
+        self._nudged.set()
+
+    async def run(self) -> None:
+        description = await asyncio.to_thread(self._streams.describe_stream, StreamArn=self._arn)
+        shard_id = description["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = (
+            await asyncio.to_thread(
+                self._streams.get_shard_iterator,
+                StreamArn=self._arn,
+                ShardId=shard_id,
+                ShardIteratorType="TRIM_HORIZON",
+            )
+        )["ShardIterator"]
+        while True:
+            self._nudged.clear()
+            try:
+                page = await asyncio.to_thread(
+                    self._streams.get_records, ShardIterator=iterator, Limit=self._batch_size
+                )
+            except Exception:
+                log_event("stream read failed", logging.ERROR, exc_info=True)
+                await asyncio.sleep(self._poll_interval)
+                continue
+            iterator = page.get("NextShardIterator") or iterator
+            records = page.get("Records", [])
+            if records:
+                await self._deliver(records)
+                continue  # there may be more right behind
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._nudged.wait(), timeout=self._poll_interval)
+
+    async def _deliver(self, records: list[dict[str, Any]]) -> None:
+        pending, attempt = records, 0
+        while pending:
+            try:
+                result = await self._invoker.invoke(
+                    self._function, stream_event(pending, self._arn)
+                )
+                pending = _retry_from(pending, result)
+            except InvocationFailed:
+                pass  # the whole batch is retried
+            if not pending:
+                return
+            attempt += 1
+            if attempt > self._max_retries:
+                self._dead_letter(pending)
+                return
+            await asyncio.sleep(min(2.0, self._retry_delay * 2 ** (attempt - 1)))
+
+    def _dead_letter(self, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            image = record["dynamodb"].get("NewImage", {})
+            entry = {
+                "sequenceNumber": record["dynamodb"]["SequenceNumber"],
+                "eventName": record.get("eventName"),
+                "messageId": image.get("messageId", {}).get("S"),
+                "roomId": image.get("roomId", {}).get("S"),
+            }
+            self.dead_letters.append(entry)
+            log_event(
+                "stream record sent to the on-failure destination",
+                logging.ERROR,
+                function=self._function,
+                attempts=self._max_retries + 1,
+                **entry,
+            )

@@ -1,0 +1,299 @@
+"""The WebSocket API: handshake through ``$connect``, route selection, limits, ``@connections``.
+
+API Gateway's behaviour, as emulated here:
+
+- ``$connect`` runs before the handshake completes; a non-2xx answer refuses it with that status.
+- Each frame is routed on ``$request.body.action``; frames that are not JSON objects, or whose
+  action has no route, go to ``$default``. A route's response body is sent back on the connection.
+- A message over 128 KB closes the connection with 1009; an idle connection (no frame from the
+  client for the idle timeout) or one older than the maximum duration is closed with 1001.
+- ``$disconnect`` runs once after every close, whoever closed.
+- ``@connections/{id}`` on the same port: POST sends a frame, GET describes the connection,
+  DELETE closes it; an unknown id answers 410 ``GoneException``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from reference_stack.definition import Stack
+from reference_stack.local.events import new_connection_id, ws_event
+from reference_stack.local.invoker import InvocationFailed, Invoker
+from reference_stack.local.logs import log_event
+
+__all__ = ["Connection", "WebSocketApi"]
+
+API_ID = "localws"
+GOING_AWAY = 1001
+
+
+@dataclass
+class Connection:
+    connection_id: str
+    socket: web.WebSocketResponse
+    connected_at: float
+    source_ip: str
+    user_agent: str | None
+    last_active: float = field(default_factory=time.monotonic)
+    started: float = field(default_factory=time.monotonic)
+    close_code: int | None = None
+    close_reason: str = ""
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+class WebSocketApi:
+    """The WebSocket API and its management API, over an ``Invoker``."""
+
+    def __init__(
+        self,
+        stack: Stack,
+        invoker: Invoker,
+        *,
+        stage: str,
+        max_message_bytes: int,
+        idle_timeout: float,
+        max_connection_duration: float,
+        on_invoked: Any = None,
+    ) -> None:
+        self._routes = stack.websocket_routes
+        self._invoker = invoker
+        self._stage = stage
+        self._max_message_bytes = max_message_bytes
+        self._idle_timeout = idle_timeout
+        self._max_duration = max_connection_duration
+        self._on_invoked = on_invoked or (lambda: None)
+        self.connections: dict[str, Connection] = {}
+        self._reaper: asyncio.Task[None] | None = None
+
+    # -- application ---------------------------------------------------------------------------
+
+    def build_app(self) -> web.Application:
+        app = web.Application(client_max_size=self._max_message_bytes + 1024)
+        stage = self._stage
+        app.router.add_get(f"/{stage}", self._handshake)
+        app.router.add_get(f"/{stage}/", self._handshake)
+        app.router.add_post(f"/{stage}/@connections/{{connection_id}}", self._post)
+        app.router.add_get(f"/{stage}/@connections/{{connection_id}}", self._describe)
+        app.router.add_delete(f"/{stage}/@connections/{{connection_id}}", self._delete)
+        app.on_startup.append(self._start_reaper)
+        app.on_shutdown.append(self._close_all)
+        return app
+
+    def _event(self, connection: Connection, request: web.Request | None, **kwargs: Any) -> dict:
+        host = request.host if request is not None else "localhost"
+        return ws_event(
+            connection_id=connection.connection_id,
+            connected_at=int(connection.connected_at * 1000),
+            stage=self._stage,
+            domain_name=host,
+            api_id=API_ID,
+            source_ip=connection.source_ip,
+            user_agent=connection.user_agent,
+            **kwargs,
+        )
+
+    # -- connections ---------------------------------------------------------------------------
+
+    async def _handshake(self, request: web.Request) -> web.StreamResponse:
+        socket = web.WebSocketResponse(
+            max_msg_size=self._max_message_bytes, compress=False, autoping=True
+        )
+        if not socket.can_prepare(request).ok:
+            return web.Response(status=426, text="Upgrade Required")
+        connection = Connection(
+            connection_id=new_connection_id(),
+            socket=socket,
+            connected_at=time.time(),
+            source_ip=request.remote or "127.0.0.1",
+            user_agent=request.headers.get("User-Agent"),
+        )
+        headers: dict[str, list[str]] = {}
+        for name, value in request.headers.items():
+            headers.setdefault(name, []).append(value)
+        query: dict[str, list[str]] = {}
+        for name, value in request.query.items():
+            query.setdefault(name, []).append(value)
+        event = self._event(
+            connection,
+            request,
+            route_key="$connect",
+            event_type="CONNECT",
+            headers=headers,
+            query=query,
+        )
+        try:
+            result = await self._invoker.invoke(self._routes["$connect"], event)
+        except InvocationFailed:
+            return web.json_response({"message": "Internal server error"}, status=500)
+        status = result.get("statusCode", 200) if isinstance(result, dict) else 200
+        if not 200 <= int(status) < 300:
+            body = result.get("body") if isinstance(result, dict) else None
+            return web.Response(
+                status=int(status), text=body or "", content_type="application/json"
+            )
+        self.connections[connection.connection_id] = connection
+        try:
+            await socket.prepare(request)
+            await self._receive(connection, request)
+        finally:
+            self.connections.pop(connection.connection_id, None)
+            await self._disconnected(connection, request)
+        return socket
+
+    async def _receive(self, connection: Connection, request: web.Request) -> None:
+        socket = connection.socket
+        async for frame in socket:
+            if frame.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                connection.last_active = time.monotonic()
+                body = (
+                    frame.data
+                    if frame.type == WSMsgType.TEXT
+                    else frame.data.decode("utf-8", "replace")
+                )
+                await self._route(connection, request, body)
+            elif frame.type == WSMsgType.ERROR:
+                break
+        if connection.close_code is None:
+            connection.close_code = socket.close_code or 1005
+
+    def _route_key(self, body: str) -> str:
+        try:
+            frame = json.loads(body)
+        except ValueError:
+            return "$default"
+        action = frame.get("action") if isinstance(frame, dict) else None
+        if isinstance(action, str) and action in self._routes and not action.startswith("$"):
+            return action
+        return "$default"
+
+    async def _route(self, connection: Connection, request: web.Request, body: str) -> None:
+        route_key = self._route_key(body)
+        event = self._event(
+            connection, request, route_key=route_key, event_type="MESSAGE", body=body
+        )
+        try:
+            result = await self._invoker.invoke(self._routes[route_key], event)
+        except InvocationFailed:
+            result = {
+                "body": json.dumps(
+                    {
+                        "message": "Internal server error",
+                        "connectionId": connection.connection_id,
+                        "requestId": event["requestContext"]["requestId"],
+                    }
+                )
+            }
+        finally:
+            self._on_invoked()
+        reply = result.get("body") if isinstance(result, dict) else None
+        if reply is not None and not connection.socket.closed:
+            await connection.socket.send_str(str(reply))
+
+    async def _disconnected(self, connection: Connection, request: web.Request | None) -> None:
+        event = self._event(
+            connection,
+            request,
+            route_key="$disconnect",
+            event_type="DISCONNECT",
+            disconnect_status=connection.close_code or connection.socket.close_code or 1005,
+            disconnect_reason=connection.close_reason,
+        )
+        # A failure is logged by the invoker; API Gateway does not retry $disconnect either.
+        with contextlib.suppress(InvocationFailed):
+            await self._invoker.invoke(self._routes["$disconnect"], event)
+
+    async def close(self, connection: Connection, code: int, reason: str) -> None:
+        """Close a connection from the server side (``$disconnect`` follows)."""
+        if connection.close_code is None:
+            connection.close_code, connection.close_reason = code, reason
+        await connection.socket.close(code=code, message=reason.encode("utf-8"))
+
+    # -- limits --------------------------------------------------------------------------------
+
+    async def _start_reaper(self, app: web.Application) -> None:
+        self._reaper = asyncio.create_task(self._reap_forever())
+
+    async def _reap_forever(self) -> None:
+        interval = max(0.05, min(5.0, self._idle_timeout / 4, self._max_duration / 4))
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for connection in list(self.connections.values()):
+                if now - connection.started >= self._max_duration:
+                    reason = "Connection reached its maximum duration"
+                elif now - connection.last_active >= self._idle_timeout:
+                    reason = "Connection idle for too long"
+                else:
+                    continue
+                log_event(
+                    "closing connection", connectionId=connection.connection_id, reason=reason
+                )
+                await self.close(connection, GOING_AWAY, reason)
+
+    async def _close_all(self, app: web.Application) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+        for connection in list(self.connections.values()):
+            await self.close(connection, WSCloseCode.GOING_AWAY, "Stage shutting down")
+
+    # -- @connections --------------------------------------------------------------------------
+
+    @staticmethod
+    def _error(status: int, error_type: str, message: str) -> web.Response:
+        return web.json_response(
+            {"message": message}, status=status, headers={"x-amzn-ErrorType": error_type}
+        )
+
+    def _find(self, request: web.Request) -> Connection | web.Response:
+        if not request.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256"):
+            return self._error(403, "ForbiddenException", "Missing Authentication Token")
+        connection = self.connections.get(request.match_info["connection_id"])
+        if connection is None or connection.socket.closed or connection.close_code is not None:
+            return self._error(410, "GoneException", "Gone")
+        return connection
+
+    async def _post(self, request: web.Request) -> web.Response:
+        found = self._find(request)
+        if isinstance(found, web.Response):
+            return found
+        data = await request.read()
+        if len(data) > self._max_message_bytes:
+            return self._error(413, "PayloadTooLargeException", "Request entity too large")
+        try:
+            await found.socket.send_str(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            await found.socket.send_bytes(data)
+        except ConnectionError:
+            return self._error(410, "GoneException", "Gone")
+        return web.Response(status=200)
+
+    async def _describe(self, request: web.Request) -> web.Response:
+        found = self._find(request)
+        if isinstance(found, web.Response):
+            return found
+        idle = time.monotonic() - found.last_active
+        return web.json_response(
+            {
+                "connectedAt": _iso(found.connected_at),
+                "identity": {"sourceIp": found.source_ip, "userAgent": found.user_agent},
+                "lastActiveAt": _iso(time.time() - idle),
+            }
+        )
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        found = self._find(request)
+        if isinstance(found, web.Response):
+            return found
+        await self.close(found, 1000, "Connection deleted")
+        return web.Response(status=204)
