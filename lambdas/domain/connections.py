@@ -179,13 +179,18 @@ class ConnectionStore:
             for item in page.get("Items", []):
                 yield item["connectionId"]["S"]
 
-    def remove(self, connection_id: str) -> None:
-        """Delete the connection and all its memberships; removing twice is not an error."""
+    def remove(self, connection_id: str, *also_rooms: str) -> None:
+        """Delete the connection and all its memberships; removing twice is not an error.
+
+        ``also_rooms`` are memberships to delete even if the connection's record no longer lists
+        them (its record expired, or a join raced with the removal).
+        """
         meta = self._meta(connection_id)
-        rooms = meta.get("rooms", {}).get("SS", []) if meta else []
+        rooms = set(meta.get("rooms", {}).get("SS", []) if meta else []) | set(also_rooms)
         requests = [{"DeleteRequest": {"Key": keys.connection_key(connection_id)}}]
         requests += [
-            {"DeleteRequest": {"Key": keys.membership_key(room, connection_id)}} for room in rooms
+            {"DeleteRequest": {"Key": keys.membership_key(room, connection_id)}}
+            for room in sorted(rooms)
         ]
         for start in range(0, len(requests), 25):
             pending: dict = {self._table: requests[start : start + 25]}

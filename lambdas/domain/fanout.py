@@ -49,11 +49,13 @@ def fan_out(
     message: Message,
     recipients: Iterable[str],
     poster: Poster,
-    remove_connection: Callable[[str], None],
+    remove_connection: Callable[[str, str], None],
 ) -> FanoutReport:
     """Deliver ``message`` to every recipient; one failing recipient never stops the others.
 
-    A recipient that is gone is removed; the removal failing is logged and does not stop the rest.
+    A recipient that is gone is removed — ``remove_connection(connection_id, room_id)``, the room
+    given because the connection's own record may already be gone — and a removal that fails is
+    logged and does not stop the rest.
     """
     data = encode(message_frame(message)).encode("utf-8")
     report = FanoutReport()
@@ -64,7 +66,7 @@ def fan_out(
         except ConnectionGone:
             report.gone.append(connection_id)
             try:
-                remove_connection(connection_id)
+                remove_connection(connection_id, message.room_id)
             except Exception:
                 log.exception("removing stale connection %s failed", connection_id)
         except Exception as exc:
@@ -106,7 +108,7 @@ def process_stream_batch(
     records: list[dict[str, Any]],
     members_of: Callable[[str], Iterable[str]],
     poster: Poster,
-    remove_connection: Callable[[str], None],
+    remove_connection: Callable[[str, str], None],
 ) -> BatchReport:
     """Fan out every new message in a DynamoDB stream batch, in order.
 

@@ -1,0 +1,104 @@
+"""Lifecycle: disconnect cleanup, reconnect, and API Gateway's size and time limits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+import websockets
+
+from tests.support.chat_client import TIMEOUT, Peer, Rest, unique_room
+from tests.support.stage_process import RunningStage, start_stage
+
+
+def _connection_items(dynamodb, user_id: str) -> list[dict]:
+    items = dynamodb.scan(TableName="chatstack-local-connections", ConsistentRead=True)["Items"]
+    return [i for i in items if i.get("userId", {}).get("S") == user_id]
+
+
+async def _eventually_no_items(dynamodb, user_id: str) -> None:
+    deadline = asyncio.get_running_loop().time() + TIMEOUT
+    while _connection_items(dynamodb, user_id):
+        assert asyncio.get_running_loop().time() < deadline, "connection rows remain"
+        await asyncio.sleep(0.05)
+
+
+async def test_disconnect_removes_connection_and_memberships(stage, user, dynamodb):
+    """Closing the socket deletes the connection and every room membership it had."""
+    peer = await Peer.connect(stage.ws_url, user.token)
+    await peer.join(unique_room())
+    await peer.join(unique_room())
+    assert len(_connection_items(dynamodb, user.user_id)) == 4  # meta + general + 2 rooms
+    await peer.close()
+    await _eventually_no_items(dynamodb, user.user_id)
+
+
+async def test_reconnect_starts_fresh_in_general(stage, rest: Rest):
+    """A client that reconnects gets a working connection joined to general only."""
+    user = await rest.new_user("again")
+    room = unique_room()
+    first = await Peer.connect(stage.ws_url, user.token)
+    await first.join(room)
+    await first.close()
+    second = await Peer.connect(stage.ws_url, user.token)
+    answer = await second.request({"action": "sendMessage", "roomId": room, "message": "x"})
+    assert answer["code"] == "NOT_IN_ROOM", answer
+    await second.join(room)
+    ack = await second.request({"action": "sendMessage", "roomId": room, "message": "back"})
+    assert ack["type"] == "ack"
+    assert (await second.broadcast())["message"] == "back"
+    await second.close()
+
+
+async def test_message_over_128_kb_closes_with_1009(stage, user, dynamodb):
+    """A message over 128 KB closes the connection with 1009, and $disconnect still runs."""
+    peer = await Peer.connect(stage.ws_url, user.token)
+    await peer.send('{"action":"sendMessage","roomId":"general","message":"' + "x" * 131_100 + '"}')
+    code, _ = await peer.closed()
+    assert code == 1009
+    await _eventually_no_items(dynamodb, user.user_id)
+
+
+async def test_message_just_under_128_kb_is_routed(stage, user):
+    """A 127 KB frame reaches its route (and is refused there for its field, not closed)."""
+    peer = await Peer.connect(stage.ws_url, user.token)
+    answer = await peer.request(
+        '{"action":"sendMessage","roomId":"general","message":"' + "x" * 127_000 + '"}'
+    )
+    assert (answer["type"], answer["field"]) == ("error", "message"), answer
+    await peer.close()
+
+
+@pytest.fixture(scope="module")
+def short_stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStage]:
+    """A stage with API Gateway's time limits shortened to seconds."""
+    running = start_stage(
+        tmp_path_factory.mktemp("short"), "--idle-timeout", "1", "--max-connection-duration", "3"
+    )
+    yield running
+    running.stop()
+
+
+async def test_idle_connection_is_closed_with_1001(short_stage, http):
+    """A connection that sends nothing for the idle timeout is closed with 1001."""
+    user = await Rest(http, short_stage.rest_url).new_user("idle")
+    peer = await Peer.connect(short_stage.ws_url, user.token)
+    code, _ = await peer.closed(timeout=1 + TIMEOUT)
+    assert code == 1001
+
+
+async def test_busy_connection_is_closed_at_maximum_duration(short_stage, http):
+    """A connection that stays active is still closed with 1001 at the maximum duration."""
+    user = await Rest(http, short_stage.rest_url).new_user("busy")
+    peer = await Peer.connect(short_stage.ws_url, user.token)
+    started = asyncio.get_running_loop().time()
+    room = unique_room()
+    with pytest.raises(websockets.ConnectionClosed):
+        while asyncio.get_running_loop().time() - started < 3 + TIMEOUT:
+            await peer.socket.send(f'{{"action":"joinRoom","roomId":"{room}"}}')
+            await asyncio.sleep(0.2)  # keep the connection active, under the idle timeout
+    elapsed = asyncio.get_running_loop().time() - started
+    code, _ = await peer.closed()
+    assert code == 1001
+    assert elapsed >= 2.5, f"closed after {elapsed:.1f} s, before the maximum duration"

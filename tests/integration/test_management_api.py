@@ -1,0 +1,87 @@
+"""The @connections management API, reached through boto3 exactly as a Lambda reaches it on AWS."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+
+@pytest.fixture(scope="module")
+def management(stage):
+    return boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=stage.management_url,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
+async def _connection_id(dynamodb, user_id: str) -> str:
+    items = dynamodb.scan(TableName="chatstack-local-connections", ConsistentRead=True)["Items"]
+    ids = {i["connectionId"]["S"] for i in items if i.get("userId", {}).get("S") == user_id}
+    assert len(ids) == 1, ids
+    return ids.pop()
+
+
+async def test_post_delivers_a_frame(stage, user, peer, management, dynamodb):
+    """POST @connections/{id} sends the body to that client as a text frame."""
+    connection_id = await _connection_id(dynamodb, user.user_id)
+    assert connection_id.endswith("="), "ids are shaped like API Gateway's (base64)"
+    await asyncio.to_thread(
+        management.post_to_connection,
+        ConnectionId=connection_id,
+        Data=b'{"type":"ping","n":1}',
+    )
+    assert await peer.reply() == {"type": "ping", "n": 1}
+
+
+async def test_get_describes_the_connection(stage, user, peer, management, dynamodb):
+    """GET @connections/{id} answers connectedAt, identity and lastActiveAt."""
+    connection_id = await _connection_id(dynamodb, user.user_id)
+    info = await asyncio.to_thread(management.get_connection, ConnectionId=connection_id)
+    assert isinstance(info["ConnectedAt"], datetime)
+    assert isinstance(info["LastActiveAt"], datetime)
+    assert info["Identity"]["SourceIp"] == "127.0.0.1"
+
+
+async def test_delete_closes_the_connection(stage, user, peer, management, dynamodb):
+    """DELETE @connections/{id} closes the socket; $disconnect then removes the connection."""
+    connection_id = await _connection_id(dynamodb, user.user_id)
+    await asyncio.to_thread(management.delete_connection, ConnectionId=connection_id)
+    code, _ = await peer.closed()
+    assert code == 1000
+    with pytest.raises(management.exceptions.GoneException):
+        await asyncio.to_thread(management.get_connection, ConnectionId=connection_id)
+
+
+@pytest.mark.parametrize("call", ["post_to_connection", "get_connection", "delete_connection"])
+def test_unknown_connection_is_gone(management, call: str):
+    """Any call on an unknown id answers 410 GoneException."""
+    kwargs = {"ConnectionId": "does-not-exist="}
+    if call == "post_to_connection":
+        kwargs["Data"] = b"x"
+    with pytest.raises(management.exceptions.GoneException):
+        getattr(management, call)(**kwargs)
+
+
+async def test_oversize_post_is_refused(stage, user, peer, management, dynamodb):
+    """A POST over 128 KB answers 413 PayloadTooLargeException and the connection stays."""
+    connection_id = await _connection_id(dynamodb, user.user_id)
+    with pytest.raises(ClientError) as refused:
+        await asyncio.to_thread(
+            management.post_to_connection, ConnectionId=connection_id, Data=b"x" * 131_073
+        )
+    assert refused.value.response["Error"]["Code"] == "PayloadTooLargeException"
+    answer = await peer.request({"action": "getMessages", "roomId": "general", "limit": 1})
+    assert answer["type"] == "messages"
+
+
+async def test_unsigned_request_is_forbidden(http, stage):
+    """A request without SigV4 authorization answers 403."""
+    async with http.post(stage.management_url + "/@connections/abc%3D", data=b"x") as response:
+        assert response.status == 403

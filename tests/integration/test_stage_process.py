@@ -1,0 +1,64 @@
+"""The local stage as a process: its URLs, stage file, logs, web app and clean shutdown."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import pytest
+
+from tests.support.chat_client import Peer
+from tests.support.stage_process import start_stage
+
+
+def test_stage_file_has_the_shared_shape(stage):
+    """The stage file holds exactly rest_url, ws_url and web_url, all on loopback."""
+    urls = {"rest_url": stage.rest_url, "ws_url": stage.ws_url, "web_url": stage.web_url}
+    assert stage.rest_url.startswith("http://127.0.0.1:") and stage.rest_url.endswith("/dev")
+    assert stage.ws_url.startswith("ws://127.0.0.1:") and stage.ws_url.endswith("/dev")
+    assert stage.web_url.startswith("http://127.0.0.1:")
+    assert len(set(urls.values())) == 3
+
+
+def test_urls_are_printed(stage):
+    """On start the stage prints its three URLs."""
+    out = stage.stdout.read_text()
+    for url in (stage.rest_url, stage.ws_url, stage.web_url):
+        assert url in out
+
+
+async def test_each_invocation_logs_one_structured_line(stage, rest):
+    """Every handler invocation writes one JSON line naming function, ids, status and duration."""
+    user = await rest.new_user("logged")
+    peer = await Peer.connect(stage.ws_url, user.token)
+    await peer.request({"action": "getMessages", "roomId": "general", "limit": 1})
+    await peer.close()
+    lines = [json.loads(line) for line in stage.stderr.read_text().splitlines() if line]
+    invocations = [line for line in lines if line.get("message") == "invoke"]
+    functions = {line["function"] for line in invocations}
+    assert {"signup", "login", "connect", "get_messages"} <= functions
+    for line in invocations:
+        assert {"time", "level", "function", "requestId", "durationMs", "outcome"} <= set(line)
+    history = [line for line in invocations if line["function"] == "get_messages"]
+    assert history[-1]["connectionId"] and history[-1]["routeKey"] == "getMessages"
+
+
+async def test_web_app_serves_runtime_config(http, stage):
+    """The web URL serves a page and config.json with the API URLs."""
+    async with http.get(stage.web_url + "config.json") as response:
+        assert response.status == 200
+        assert await response.json() == {"restUrl": stage.rest_url, "wsUrl": stage.ws_url}
+    async with http.get(stage.web_url) as response:
+        assert response.status == 200
+        assert "text/html" in response.headers["Content-Type"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_stops_cleanly_on_signal(tmp_path, signum):
+    """SIGTERM and SIGINT stop the stage with exit code 0 and remove its stage file."""
+    running = start_stage(tmp_path)
+    running.process.send_signal(signum)
+    assert running.process.wait(15) == 0, running.stderr.read_text()[-2000:]
+    assert not (tmp_path / "stage.json").exists()
+    assert '"stage stopped"' in running.stderr.read_text()
+    assert "Traceback" not in running.logs()

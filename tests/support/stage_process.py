@@ -1,0 +1,96 @@
+"""Start and stop a real local stage (`chatstack up`) as a child process, for tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["RunningStage", "start_stage"]
+
+CHATSTACK = Path(sys.executable).with_name("chatstack")
+
+
+@dataclass
+class RunningStage:
+    process: subprocess.Popen[bytes]
+    rest_url: str
+    ws_url: str
+    web_url: str
+    aws_endpoint: str
+    jwt_secret: str
+    stdout: Path
+    stderr: Path
+
+    @property
+    def management_url(self) -> str:
+        """The ``@connections`` endpoint, on the WebSocket API's host, as on AWS."""
+        return "http" + self.ws_url.removeprefix("ws")
+
+    def logs(self) -> str:
+        return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")
+
+    def stop(self, timeout: float = 15.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        return self.process.returncode
+
+
+def start_stage(workdir: Path, *extra_args: str, timeout: float = 60.0) -> RunningStage:
+    """Run ``chatstack up`` on free loopback ports; return once its stage file is written."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    stage_file = workdir / "stage.json"
+    stdout, stderr = workdir / "stdout.log", workdir / "stderr.log"
+    jwt_secret = os.urandom(32).hex()
+    command = [
+        str(CHATSTACK),
+        "up",
+        "--rest-port",
+        "0",
+        "--ws-port",
+        "0",
+        "--web-port",
+        "0",
+        "--stage-file",
+        str(stage_file),
+        "--bcrypt-rounds",
+        "10",
+        "--jwt-secret",
+        jwt_secret,
+        *extra_args,
+    ]
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    while not stage_file.exists():
+        if process.poll() is not None:
+            raise RuntimeError(f"chatstack up exited {process.returncode}: {stderr.read_text()}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"chatstack up wrote no stage file within {timeout} s")
+        time.sleep(0.05)
+    urls = json.loads(stage_file.read_text())
+    aws_endpoint = ""
+    for line in stderr.read_text().splitlines():
+        if '"stage started"' in line:
+            aws_endpoint = json.loads(line)["aws_endpoint"]
+    return RunningStage(
+        process=process,
+        rest_url=urls["rest_url"],
+        ws_url=urls["ws_url"],
+        web_url=urls["web_url"],
+        aws_endpoint=aws_endpoint,
+        jwt_secret=jwt_secret,
+        stdout=stdout,
+        stderr=stderr,
+    )
