@@ -20,7 +20,7 @@ __all__ = ["connections", "jwt_secret", "messages", "poster", "settings", "users
 _CLIENT_CONFIG = Config(
     connect_timeout=2,
     read_timeout=5,
-    retries={"max_attempts": 3, "mode": "standard"},
+    retries={"total_max_attempts": 3, "mode": "standard"},
     max_pool_connections=50,
 )
 

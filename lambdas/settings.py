@@ -29,7 +29,9 @@ __all__ = ["MIN_BCRYPT_ROUNDS", "Settings"]
 MIN_BCRYPT_ROUNDS = 10
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+def _int(
+    env: Mapping[str, str], name: str, default: int, minimum: int = 1, maximum: int | None = None
+) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -39,6 +41,8 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> i
         raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
     if value < minimum:
         raise ConfigurationError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigurationError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 
@@ -72,7 +76,9 @@ class Settings:
             jwt_secret=env.get("CHATSTACK_JWT_SECRET") or None,
             jwt_secret_param=env.get("CHATSTACK_JWT_SECRET_PARAM") or None,
             token_ttl_seconds=_int(env, "CHATSTACK_TOKEN_TTL_SECONDS", 86400),
-            bcrypt_rounds=_int(env, "CHATSTACK_BCRYPT_ROUNDS", 12, minimum=MIN_BCRYPT_ROUNDS),
+            bcrypt_rounds=_int(
+                env, "CHATSTACK_BCRYPT_ROUNDS", 12, minimum=MIN_BCRYPT_ROUNDS, maximum=31
+            ),
             management_url=env.get("CHATSTACK_MANAGEMENT_URL") or None,
             cors_origin=env.get("CHATSTACK_CORS_ORIGIN") or "*",
             connection_ttl_seconds=_int(env, "CHATSTACK_CONNECTION_TTL_SECONDS", 86400),

@@ -37,10 +37,10 @@ MAX_MESSAGE_CHARS = 4000
 DEFAULT_HISTORY_LIMIT = 50
 MAX_HISTORY_LIMIT = 100
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-_ROOM_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_CLIENT_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-_CURSOR = re.compile(r"^\d{13}#[0-9a-f-]{36}$")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+_ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_CLIENT_MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_CURSOR = re.compile(r"[0-9]{13}#[0-9a-f-]{36}")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def parse_json_object(text: str | bytes | None) -> dict[str, Any]:
         raise InvalidJson("body is empty; expected a JSON object")
     try:
         value = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise InvalidJson("body is not valid JSON") from None
     if not isinstance(value, dict):
         raise InvalidJson("body must be a JSON object")
@@ -101,9 +101,19 @@ def _string(body: dict[str, Any], field: str) -> str:
     return value
 
 
+def _text(body: dict[str, Any], field: str) -> str:
+    """A string that can be stored: valid Unicode (JSON allows lone surrogates like \\ud800)."""
+    value = _string(body, field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationFailed(f"{field} must be valid Unicode text", field=field) from None
+    return value
+
+
 def _email(body: dict[str, Any]) -> str:
-    email = _string(body, "email").strip()
-    if len(email) > MAX_EMAIL_CHARS or not _EMAIL.match(email):
+    email = _text(body, "email").strip()
+    if len(email) > MAX_EMAIL_CHARS or not _EMAIL.fullmatch(email):
         raise ValidationFailed("email is not a valid e-mail address", field="email")
     return email
 
@@ -111,7 +121,7 @@ def _email(body: dict[str, Any]) -> str:
 def parse_signup(body: dict[str, Any]) -> SignupRequest:
     """Validate a ``POST /signup`` body."""
     email = _email(body)
-    password = _string(body, "password")
+    password = _text(body, "password")
     if len(password) < MIN_PASSWORD_CHARS:
         raise ValidationFailed(
             f"password must be at least {MIN_PASSWORD_CHARS} characters", field="password"
@@ -120,7 +130,7 @@ def parse_signup(body: dict[str, Any]) -> SignupRequest:
         raise ValidationFailed(
             f"password must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8", field="password"
         )
-    username = _string(body, "username")
+    username = _text(body, "username")
     if not 1 <= len(username) <= MAX_USERNAME_CHARS or not username.isprintable():
         raise ValidationFailed(
             f"username must be 1-{MAX_USERNAME_CHARS} printable characters", field="username"
@@ -154,7 +164,7 @@ def parse_action(frame: dict[str, Any]) -> str:
 
 def _room_id(frame: dict[str, Any]) -> str:
     room_id = _string(frame, "roomId")
-    if not _ROOM_ID.match(room_id):
+    if not _ROOM_ID.fullmatch(room_id):
         raise ValidationFailed("roomId must be 1-64 characters of A-Z a-z 0-9 _ -", field="roomId")
     return room_id
 
@@ -167,12 +177,13 @@ def parse_room(frame: dict[str, Any]) -> RoomRequest:
 def parse_send(frame: dict[str, Any]) -> SendRequest:
     """Validate a ``sendMessage`` frame."""
     room_id = _room_id(frame)
-    message = _string(frame, "message")
+    message = _text(frame, "message")
     if not 1 <= len(message) <= MAX_MESSAGE_CHARS:
         raise ValidationFailed(f"message must be 1-{MAX_MESSAGE_CHARS} characters", field="message")
     client_message_id = frame.get("clientMessageId")
     if client_message_id is not None and (
-        not isinstance(client_message_id, str) or not _CLIENT_MESSAGE_ID.match(client_message_id)
+        not isinstance(client_message_id, str)
+        or not _CLIENT_MESSAGE_ID.fullmatch(client_message_id)
     ):
         raise ValidationFailed(
             "clientMessageId must be 1-64 characters of A-Z a-z 0-9 _ - . :",
@@ -190,6 +201,6 @@ def parse_history(frame: dict[str, Any]) -> HistoryRequest:
             f"limit must be an integer from 1 to {MAX_HISTORY_LIMIT}", field="limit"
         )
     before = frame.get("before")
-    if before is not None and (not isinstance(before, str) or not _CURSOR.match(before)):
+    if before is not None and (not isinstance(before, str) or not _CURSOR.fullmatch(before)):
         raise ValidationFailed("before must be a cursor returned as nextBefore", field="before")
     return HistoryRequest(room_id=room_id, limit=limit, before=before)

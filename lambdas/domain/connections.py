@@ -121,13 +121,28 @@ class ConnectionStore:
                 ]
             )
         except self._db.exceptions.TransactionCanceledException:
-            # A concurrent join filled the last place, or the connection went away.
-            if self._meta(connection_id) is None:
+            # A concurrent join took the last place (maybe for this very room), or the
+            # connection went away meanwhile.
+            meta = self._meta(connection_id)
+            if meta is None:
                 raise LookupError(connection_id) from None
+            if room_id in meta.get("rooms", {}).get("SS", []):
+                return
             raise TooManyRooms(f"a connection may join at most {self._max_rooms} rooms") from None
 
     def leave(self, connection_id: str, room_id: str) -> None:
-        """Leave ``room_id``; leaving a room not joined is not an error."""
+        """Leave ``room_id``; leaving a room not joined is not an error.
+
+        If the connection is being removed meanwhile, nothing is written: its removal deletes
+        the memberships, and an update here would recreate a record that never expires.
+        """
+        try:
+            self._leave(connection_id, room_id)
+        except self._db.exceptions.TransactionCanceledException:
+            if self._meta(connection_id) is not None:
+                raise
+
+    def _leave(self, connection_id: str, room_id: str) -> None:
         self._db.transact_write_items(
             TransactItems=[
                 {
@@ -135,6 +150,7 @@ class ConnectionStore:
                         "TableName": self._table,
                         "Key": keys.connection_key(connection_id),
                         "UpdateExpression": "DELETE rooms :room",
+                        "ConditionExpression": "attribute_exists(pk)",
                         "ExpressionAttributeValues": {":room": {"SS": [room_id]}},
                     }
                 },

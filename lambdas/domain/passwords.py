@@ -34,5 +34,6 @@ def verify_against_nothing(password: str, rounds: int) -> bool:
     A login for an unknown e-mail then costs as much bcrypt time as one with a wrong password,
     so response times do not reveal whether the e-mail exists.
     """
-    bcrypt.checkpw(password.encode("utf-8")[:72], _dummy_hash(rounds))
+    candidate = password.encode("utf-8", "surrogatepass")[:72]
+    bcrypt.checkpw(candidate, _dummy_hash(rounds))
     return False

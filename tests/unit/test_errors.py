@@ -21,7 +21,9 @@ EXPECTED = [
 ]
 
 
-@pytest.mark.parametrize(("cls", "code", "status"), EXPECTED, ids=[c.__name__ for c, _, _ in EXPECTED])
+@pytest.mark.parametrize(
+    ("cls", "code", "status"), EXPECTED, ids=[c.__name__ for c, _, _ in EXPECTED]
+)
 def test_each_error_has_the_contract_code_and_status(cls, code, status):
     """Every error class carries the code and HTTP status the contract gives it."""
     error = cls()

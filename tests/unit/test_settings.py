@@ -113,8 +113,12 @@ def test_malformed_integer_is_a_configuration_error(name, raw):
 
 @pytest.mark.parametrize(
     "name",
-    ["CHATSTACK_TOKEN_TTL_SECONDS", "CHATSTACK_CONNECTION_TTL_SECONDS", "CHATSTACK_MAX_ROOMS",
-     "CHATSTACK_DEDUPE_TTL_SECONDS"],
+    [
+        "CHATSTACK_TOKEN_TTL_SECONDS",
+        "CHATSTACK_CONNECTION_TTL_SECONDS",
+        "CHATSTACK_MAX_ROOMS",
+        "CHATSTACK_DEDUPE_TTL_SECONDS",
+    ],
 )
 def test_non_positive_integer_is_a_configuration_error(name):
     """Lifetimes and the room limit must be at least 1."""

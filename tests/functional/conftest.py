@@ -1,0 +1,90 @@
+"""A real moto server on 127.0.0.1, started once per session, and fresh tables per test."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from reference_stack.definition import Stack, load
+
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "functional",
+    "AWS_SECRET_ACCESS_KEY": "functional",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": "/nonexistent/chatstack-functional-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/chatstack-functional-credentials",
+}
+UNSET = ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"]
+
+CLIENT_CONFIG = Config(max_pool_connections=32, retries={"max_attempts": 2, "mode": "standard"})
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """moto's server on a free loopback port, with fake credentials in the environment."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in FAKE_AWS_ENV.items():
+            patch.setenv(name, value)
+        for name in UNSET:
+            patch.delenv(name, raising=False)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def dynamodb(aws_endpoint: str) -> Any:
+    return boto3.client("dynamodb", endpoint_url=aws_endpoint, config=CLIENT_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def streams(aws_endpoint: str) -> Any:
+    return boto3.client("dynamodbstreams", endpoint_url=aws_endpoint, config=CLIENT_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    return load()
+
+
+@dataclass(frozen=True)
+class CreatedTable:
+    name: str
+    stream_arn: str | None
+
+
+@pytest.fixture
+def make_table(dynamodb: Any, stack: Stack) -> Iterator[Callable[[str], CreatedTable]]:
+    """Create a stack table under a fresh name (deleted after the test)."""
+    created: list[str] = []
+
+    def make(logical: str) -> CreatedTable:
+        spec = stack.tables[logical]
+        name = f"ft-{logical}-{uuid.uuid4().hex[:12]}"
+        description = dynamodb.create_table(**spec.create_table_kwargs(name))["TableDescription"]
+        if spec.ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+            )
+        created.append(name)
+        return CreatedTable(name, description.get("LatestStreamArn"))
+
+    yield make
+    for name in created:
+        dynamodb.delete_table(TableName=name)

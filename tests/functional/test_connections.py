@@ -1,0 +1,377 @@
+"""Connections and room memberships (lambdas/domain/connections.py) against moto's DynamoDB."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from lambdas.contract.errors import NotInRoom, TooManyRooms
+from lambdas.domain import keys
+from lambdas.domain.connections import DEFAULT_ROOM, ConnectionStore, Member
+from lambdas.domain.tokens import Identity
+from tests.functional.helpers import scan_all
+
+ADA = Identity(user_id="user-ada", username="Ada", email="ada@example.com")
+BOB = Identity(user_id="user-bob", username="Bob", email="bob@example.com")
+TTL = 3600
+
+
+@pytest.fixture
+def table(make_table) -> str:
+    return make_table("connections").name
+
+
+@pytest.fixture
+def store(dynamodb, table) -> ConnectionStore:
+    return ConnectionStore(dynamodb, table, ttl_seconds=TTL, max_rooms=50)
+
+
+def meta(dynamodb, table, connection_id) -> dict | None:
+    return dynamodb.get_item(
+        TableName=table, Key=keys.connection_key(connection_id), ConsistentRead=True
+    ).get("Item")
+
+
+def rooms_of(dynamodb, table, connection_id) -> set[str]:
+    item = meta(dynamodb, table, connection_id)
+    assert item is not None
+    return set(item.get("rooms", {}).get("SS", []))
+
+
+def items_of(dynamodb, table, connection_id) -> list[dict]:
+    return [
+        i
+        for i in scan_all(dynamodb, table)
+        if i["pk"]["S"] == f"conn#{connection_id}" or i["sk"]["S"] == f"conn#{connection_id}"
+    ]
+
+
+class SmallPages:
+    """A DynamoDB client whose paginators fetch ``page_size`` items per request."""
+
+    def __init__(self, real: Any, page_size: int) -> None:
+        self._real = real
+        self._page_size = page_size
+        self.pages = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def get_paginator(self, operation: str) -> Any:
+        paginator = self._real.get_paginator(operation)
+        outer = self
+
+        class Counting:
+            def paginate(self, **kwargs: Any) -> Any:
+                kwargs["PaginationConfig"] = {"PageSize": outer._page_size}
+                for page in paginator.paginate(**kwargs):
+                    outer.pages += 1
+                    yield page
+
+        return Counting()
+
+
+class StaleMetaOnce:
+    """A DynamoDB client whose first read of one connection's record returns an old copy.
+
+    It replays the interleaving of two joins racing: both read the record before either writes.
+    """
+
+    def __init__(self, real: Any, connection_id: str, stale: dict) -> None:
+        self._real = real
+        self._key = keys.connection_key(connection_id)
+        self._stale: dict | None = stale
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def get_item(self, **kwargs: Any) -> Any:
+        if kwargs.get("Key") == self._key and self._stale is not None:
+            stale, self._stale = self._stale, None
+            return {"Item": stale}
+        return self._real.get_item(**kwargs)
+
+
+# --- add / member --------------------------------------------------------------------------------
+
+
+def test_add_stores_the_connection_joined_to_general(store, dynamodb, table):
+    """A new connection's record names its user and the room general, with a TTL."""
+    store.add("conn-1=", ADA, now=1_700_000_000.5)
+    item = meta(dynamodb, table, "conn-1=")
+    assert item is not None
+    assert item["userId"]["S"] == "user-ada"
+    assert item["username"]["S"] == "Ada"
+    assert item["email"]["S"] == "ada@example.com"
+    assert item["connectedAt"]["N"] == "1700000000500"
+    assert item["ttl"]["N"] == str(1_700_000_000 + TTL)
+    assert rooms_of(dynamodb, table, "conn-1=") == {DEFAULT_ROOM} == {"general"}
+    assert list(store.members("general")) == ["conn-1="]
+
+
+def test_member_names_the_user_behind_a_joined_connection(store):
+    """member() returns who is behind a connection in a room it joined."""
+    store.add("conn-1=", ADA)
+    assert store.member("conn-1=", "general") == Member("conn-1=", "user-ada", "Ada")
+
+
+def test_member_refuses_a_room_not_joined(store):
+    """member() raises NotInRoom for a room the connection did not join."""
+    store.add("conn-1=", ADA)
+    with pytest.raises(NotInRoom) as caught:
+        store.member("conn-1=", "elsewhere")
+    assert caught.value.code == "NOT_IN_ROOM"
+
+
+def test_member_refuses_an_unknown_connection(store):
+    """member() raises NotInRoom for a connection that was never stored."""
+    with pytest.raises(NotInRoom):
+        store.member("nobody=", "general")
+
+
+# --- join ----------------------------------------------------------------------------------------
+
+
+def test_join_adds_the_room_and_a_membership_with_the_connection_ttl(store, dynamodb, table):
+    """Joining records the room on the connection and a membership item expiring with it."""
+    store.add("conn-1=", ADA, now=1_700_000_000)
+    store.join("conn-1=", "dev")
+    assert rooms_of(dynamodb, table, "conn-1=") == {"general", "dev"}
+    assert store.member("conn-1=", "dev") == Member("conn-1=", "user-ada", "Ada")
+    membership = dynamodb.get_item(
+        TableName=table, Key=keys.membership_key("dev", "conn-1="), ConsistentRead=True
+    )["Item"]
+    assert membership["ttl"]["N"] == str(1_700_000_000 + TTL)
+    assert membership["roomId"]["S"] == "dev"
+
+
+def test_join_twice_is_idempotent(store, dynamodb, table):
+    """Joining a room already joined changes nothing and raises nothing."""
+    store.add("conn-1=", ADA)
+    store.join("conn-1=", "dev")
+    store.join("conn-1=", "dev")
+    store.join("conn-1=", "general")
+    assert rooms_of(dynamodb, table, "conn-1=") == {"general", "dev"}
+    assert list(store.members("dev")) == ["conn-1="]
+    assert len(items_of(dynamodb, table, "conn-1=")) == 3
+
+
+def test_join_beyond_max_rooms_is_refused(dynamodb, table):
+    """With max_rooms 3, general plus two rooms fill the connection; a fourth is refused."""
+    store = ConnectionStore(dynamodb, table, ttl_seconds=TTL, max_rooms=3)
+    store.add("conn-1=", ADA)
+    store.join("conn-1=", "a")
+    store.join("conn-1=", "b")
+    with pytest.raises(TooManyRooms) as caught:
+        store.join("conn-1=", "c")
+    assert caught.value.code == "TOO_MANY_ROOMS"
+    assert rooms_of(dynamodb, table, "conn-1=") == {"general", "a", "b"}
+    assert list(store.members("c")) == []
+    store.join("conn-1=", "a")  # re-joining a room already joined is still fine at the limit
+
+
+def test_join_after_leaving_frees_a_place(dynamodb, table):
+    """Leaving a room at the limit lets the connection join another."""
+    store = ConnectionStore(dynamodb, table, ttl_seconds=TTL, max_rooms=2)
+    store.add("conn-1=", ADA)
+    store.join("conn-1=", "a")
+    store.leave("conn-1=", "a")
+    store.join("conn-1=", "b")
+    assert rooms_of(dynamodb, table, "conn-1=") == {"general", "b"}
+
+
+def test_concurrent_joins_at_the_limit_admit_exactly_one(dynamodb, table):
+    """Eight joins racing for the last place: one succeeds, seven get TooManyRooms."""
+    store = ConnectionStore(dynamodb, table, ttl_seconds=TTL, max_rooms=3)
+    store.add("conn-1=", ADA)
+    store.join("conn-1=", "a")
+    threads = 8
+    barrier = threading.Barrier(threads)
+
+    def attempt(index: int) -> str:
+        barrier.wait(timeout=10)
+        try:
+            store.join("conn-1=", f"race-{index}")
+        except TooManyRooms:
+            return "refused"
+        return "joined"
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        outcomes = list(pool.map(attempt, range(threads)))
+    assert sorted(outcomes) == ["joined"] + ["refused"] * (threads - 1)
+    rooms = rooms_of(dynamodb, table, "conn-1=")
+    assert len(rooms) == 3
+    (won,) = rooms - {"general", "a"}
+    assert list(store.members(won)) == ["conn-1="]
+    memberships = [i for i in items_of(dynamodb, table, "conn-1=") if i["sk"]["S"] != "meta"]
+    assert len(memberships) == 3
+
+
+def test_join_racing_a_join_of_the_same_room_at_the_limit_is_fine(dynamodb, table):
+    """Two joins of one room racing for the last place both succeed: joining twice is fine."""
+    store = ConnectionStore(dynamodb, table, ttl_seconds=TTL, max_rooms=3)
+    store.add("conn-1=", ADA)
+    store.join("conn-1=", "a")
+    before_either = meta(dynamodb, table, "conn-1=")
+    store.join("conn-1=", "b")  # the racing join wins first
+    racing = ConnectionStore(
+        StaleMetaOnce(dynamodb, "conn-1=", before_either), table, ttl_seconds=TTL, max_rooms=3
+    )
+    racing.join("conn-1=", "b")
+    assert rooms_of(dynamodb, table, "conn-1=") == {"general", "a", "b"}
+
+
+def test_join_of_an_unknown_connection_raises_lookup_error(store, dynamodb, table):
+    """Joining from a connection that is not stored (closed meanwhile) writes nothing."""
+    with pytest.raises(LookupError):
+        store.join("gone=", "dev")
+    assert scan_all(dynamodb, table) == []
+
+
+def test_join_of_a_connection_removed_after_it_was_read_raises_lookup_error(dynamodb, table):
+    """A removal between the read and the write cancels the join instead of orphaning it."""
+    store = ConnectionStore(dynamodb, table, ttl_seconds=TTL, max_rooms=50)
+    store.add("conn-1=", ADA)
+    read_before_removal = meta(dynamodb, table, "conn-1=")
+    store.remove("conn-1=")
+    racing = ConnectionStore(
+        StaleMetaOnce(dynamodb, "conn-1=", read_before_removal), table, TTL, max_rooms=50
+    )
+    with pytest.raises(LookupError):
+        racing.join("conn-1=", "dev")
+    assert scan_all(dynamodb, table) == []
+
+
+# --- leave ---------------------------------------------------------------------------------------
+
+
+def test_leave_removes_the_room_and_the_membership(store, dynamodb, table):
+    """After leaving, the connection is neither listed in nor a member of the room."""
+    store.add("conn-1=", ADA)
+    store.join("conn-1=", "dev")
+    store.leave("conn-1=", "dev")
+    assert rooms_of(dynamodb, table, "conn-1=") == {"general"}
+    assert list(store.members("dev")) == []
+    with pytest.raises(NotInRoom):
+        store.member("conn-1=", "dev")
+
+
+def test_leave_general_is_allowed(store, dynamodb, table):
+    """The default room can be left like any other."""
+    store.add("conn-1=", ADA)
+    store.leave("conn-1=", "general")
+    assert list(store.members("general")) == []
+    assert meta(dynamodb, table, "conn-1=") is not None
+
+
+def test_leave_a_room_not_joined_is_fine(store, dynamodb, table):
+    """Leaving a room never joined raises nothing and changes nothing."""
+    store.add("conn-1=", ADA)
+    store.leave("conn-1=", "never-joined")
+    assert rooms_of(dynamodb, table, "conn-1=") == {"general"}
+    assert len(items_of(dynamodb, table, "conn-1=")) == 2
+
+
+def test_leave_by_a_connection_that_is_gone_leaves_nothing_behind(store, dynamodb, table):
+    """A leaveRoom racing the connection's removal must not recreate its record."""
+    store.add("conn-1=", ADA)
+    store.remove("conn-1=")
+    store.leave("conn-1=", "general")
+    assert scan_all(dynamodb, table) == []
+
+
+# --- members -------------------------------------------------------------------------------------
+
+
+def test_members_lists_only_the_connections_of_that_room(store):
+    """members() returns exactly the room's connections, never another room's."""
+    store.add("c1=", ADA)
+    store.add("c2=", BOB)
+    store.add("c3=", ADA)
+    store.join("c1=", "a")
+    store.join("c3=", "ab")
+    store.leave("c3=", "general")
+    assert sorted(store.members("general")) == ["c1=", "c2="]
+    assert list(store.members("a")) == ["c1="]
+    assert list(store.members("ab")) == ["c3="]
+    assert list(store.members("nobody-here")) == []
+
+
+def test_members_pages_through_a_large_room(dynamodb, table):
+    """With 7 items per page, all 30 members of a room are listed exactly once."""
+    writer = ConnectionStore(dynamodb, table, ttl_seconds=TTL, max_rooms=50)
+    ids = [f"conn-{n:02d}=" for n in range(30)]
+    for connection_id in ids:
+        writer.add(connection_id, ADA)
+    writer.add("elsewhere=", BOB)
+    writer.leave("elsewhere=", "general")
+    paged_client = SmallPages(dynamodb, page_size=7)
+    reader = ConnectionStore(paged_client, table, ttl_seconds=TTL, max_rooms=50)
+    listed = list(reader.members("general"))
+    assert sorted(listed) == ids
+    assert len(listed) == len(set(listed)) == 30
+    assert paged_client.pages >= 5
+
+
+# --- remove --------------------------------------------------------------------------------------
+
+
+def test_remove_deletes_the_connection_and_every_membership(store, dynamodb, table):
+    """Removal deletes the record and each room's membership, and nobody else's items."""
+    store.add("conn-1=", ADA)
+    store.add("conn-2=", BOB)
+    for room in ("a", "b", "c"):
+        store.join("conn-1=", room)
+    store.join("conn-2=", "a")
+    store.remove("conn-1=")
+    assert items_of(dynamodb, table, "conn-1=") == []
+    assert list(store.members("a")) == ["conn-2="]
+    assert list(store.members("general")) == ["conn-2="]
+    assert len(items_of(dynamodb, table, "conn-2=")) == 3
+
+
+def test_remove_twice_is_fine(store, dynamodb, table):
+    """Removing a connection again, or one never stored, raises nothing."""
+    store.add("conn-1=", ADA)
+    store.remove("conn-1=")
+    store.remove("conn-1=")
+    store.remove("never-stored=")
+    assert scan_all(dynamodb, table) == []
+
+
+def test_remove_deletes_more_than_25_items(dynamodb, table):
+    """A connection in 40 rooms (41 items) is removed completely across batches."""
+    store = ConnectionStore(dynamodb, table, ttl_seconds=TTL, max_rooms=50)
+    store.add("conn-1=", ADA)
+    for n in range(39):
+        store.join("conn-1=", f"room-{n}")
+    assert len(items_of(dynamodb, table, "conn-1=")) == 41
+    store.remove("conn-1=")
+    assert scan_all(dynamodb, table) == []
+
+
+def test_remove_deletes_a_named_room_membership_the_record_does_not_list(store, dynamodb, table):
+    """A membership orphaned by a race is deleted when its room is named."""
+    store.add("conn-1=", ADA)
+    orphan = {
+        **keys.membership_key("orphan", "conn-1="),
+        "connectionId": {"S": "conn-1="},
+        "roomId": {"S": "orphan"},
+        "userId": {"S": "user-ada"},
+        "username": {"S": "Ada"},
+        "ttl": {"N": "9999999999"},
+    }
+    dynamodb.put_item(TableName=table, Item=orphan)
+    store.remove("conn-1=", "orphan")
+    assert scan_all(dynamodb, table) == []
+
+
+def test_remove_of_an_expired_record_still_deletes_the_named_membership(store, dynamodb, table):
+    """With the record already gone, removal by room deletes that room's membership."""
+    store.add("conn-1=", ADA)
+    dynamodb.delete_item(TableName=table, Key=keys.connection_key("conn-1="))
+    store.remove("conn-1=", "general")
+    assert scan_all(dynamodb, table) == []

@@ -1,0 +1,186 @@
+"""`ManagementApiPoster` (lambdas/domain/delivery.py) against a tiny @connections server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from lambdas.contract.frames import Message
+from lambdas.domain.delivery import ManagementApiPoster
+from lambdas.domain.fanout import ConnectionGone, DeliveryFailed, fan_out
+
+NO_RETRIES = Config(
+    retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=5
+)
+
+
+@dataclass
+class Received:
+    method: str
+    raw_path: str
+    path: str
+    body: bytes
+
+
+class ConnectionsApi(ThreadingHTTPServer):
+    """Answers POST /{stage}/@connections/{id} by the id's prefix: ok, gone or boom."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.received: list[Received] = []
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ConnectionsApi
+
+    def log_message(self, format, *args):  # keep the test output quiet
+        pass
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        path = unquote(self.path)
+        with self.server.lock:
+            self.server.received.append(Received("POST", self.path, path, body))
+        connection_id = path.rsplit("/", 1)[-1]
+        if connection_id.startswith("gone"):
+            self._answer(410, {"message": "Gone"}, {"x-amzn-ErrorType": "GoneException"})
+        elif connection_id.startswith("boom"):
+            self._answer(500, {"message": "Internal server error"})
+        elif connection_id.startswith("forbidden"):
+            self._answer(403, {"message": "Forbidden"}, {"x-amzn-ErrorType": "ForbiddenException"})
+        else:
+            self._answer(200, None)
+
+    def _answer(self, status, payload, headers=None):
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[ConnectionsApi]:
+    server = ConnectionsApi()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def received(api) -> list[Received]:
+    with api.lock:
+        api.received.clear()
+    return api.received
+
+
+def poster_for(endpoint_url: str) -> ManagementApiPoster:
+    client = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="functional",
+        aws_secret_access_key="functional",
+        config=NO_RETRIES,
+    )
+    return ManagementApiPoster(client)
+
+
+@pytest.fixture
+def poster(api) -> ManagementApiPoster:
+    return poster_for(f"{api.url}/dev")
+
+
+def test_post_delivers_the_exact_bytes_to_the_connection_path(poster, received):
+    """A 200 answer means delivered; the server got the frame bytes on /dev/@connections/{id}."""
+    data = '{"type":"message","message":"é😀"}'.encode()
+    poster.post("ok-abc", data)
+    (request,) = received
+    assert request.method == "POST"
+    assert request.path == "/dev/@connections/ok-abc"
+    assert request.body == data
+
+
+def test_post_encodes_an_id_ending_in_equals_and_the_server_decodes_it(poster, received):
+    """An API Gateway-shaped id ('=' at the end, '+' inside) survives the URL round trip."""
+    connection_id = "ok+Ab_9Cd7EfGhIJ=="
+    poster.post(connection_id, b"{}")
+    (request,) = received
+    assert "%3D" in request.raw_path.upper()
+    assert request.path == f"/dev/@connections/{connection_id}"
+
+
+def test_gone_answer_raises_connection_gone(poster, received):
+    """410 with x-amzn-ErrorType GoneException is ConnectionGone, after one request."""
+    with pytest.raises(ConnectionGone) as caught:
+        poster.post("gone-1=", b"{}")
+    assert not isinstance(caught.value, DeliveryFailed)
+    assert len(received) == 1
+
+
+def test_server_error_raises_delivery_failed(poster, received):
+    """A 500 is DeliveryFailed, not ConnectionGone."""
+    with pytest.raises(DeliveryFailed) as caught:
+        poster.post("boom-1=", b"{}")
+    assert not isinstance(caught.value, ConnectionGone)
+    assert "boom-1=" in str(caught.value)
+    assert len(received) == 1
+
+
+def test_other_modeled_error_raises_delivery_failed(poster):
+    """A modeled error other than Gone (403 Forbidden) is DeliveryFailed."""
+    with pytest.raises(DeliveryFailed):
+        poster.post("forbidden-1=", b"{}")
+
+
+def test_unreachable_endpoint_raises_delivery_failed():
+    """A refused connection (a BotoCoreError) is DeliveryFailed."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(DeliveryFailed):
+        poster_for(f"http://127.0.0.1:{port}/dev").post("ok-1=", b"{}")
+
+
+def test_fan_out_through_the_management_api_isolates_each_failure(poster, received):
+    """Gone and failing recipients are reported; everyone else still gets the message."""
+    message = Message("m-1", "dev", "u-1", "Ada", "hello", 1_700_000_000_000, None)
+    removed: list[tuple[str, str]] = []
+    report = fan_out(
+        message,
+        ["ok-1=", "gone-1=", "boom-1=", "ok-2="],
+        poster,
+        lambda connection_id, room_id: removed.append((connection_id, room_id)),
+    )
+    assert report.delivered == 2
+    assert report.gone == ["gone-1="]
+    assert report.failed == ["boom-1="]
+    assert removed == [("gone-1=", "dev")]
+    assert [r.path.rsplit("/", 1)[-1] for r in received] == ["ok-1=", "gone-1=", "boom-1=", "ok-2="]
+    assert all(json.loads(r.body)["messageId"] == "m-1" for r in received)
