@@ -15,6 +15,7 @@ import json
 import math
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ __all__ = ["main", "percentile", "run_benchmark"]
 
 PASSWORD = "bench-password-1"
 ATTEMPTS = 4  # a handshake answered 5xx, or a joinRoom answered with an error, is retried
-SETUP_TIMEOUT_S = 120.0
+SETUP_SECONDS_PER_CLIENT = 1.0  # the bound on signup + connect + join: 60 s + this × clients
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -46,7 +47,6 @@ class Run:
 
     room: str
     run_id: str
-    clients: int
     join_replies: dict[int, asyncio.Future[bool]] = field(default_factory=dict)
     setup_retries: int = 0
     ack_sent_ns: dict[str, int] = field(default_factory=dict)
@@ -62,7 +62,12 @@ class Run:
     readers: list[asyncio.Task[None]] = field(default_factory=list)
 
     def on_frame(self, index: int, raw: str | bytes, now: int) -> None:
-        frame = json.loads(raw)
+        try:
+            self._on_frame(index, json.loads(raw), now)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            self.errors.append({"unreadable": str(raw)[:200]})
+
+    def _on_frame(self, index: int, frame: dict[str, Any], now: int) -> None:
         kind = frame.get("type")
         if kind == "message" and frame.get("roomId") == self.room:
             self._on_message(index, frame, now)
@@ -156,7 +161,8 @@ async def _send(run: Run, ws: ClientConnection, seq: int) -> None:
     client_message_id = f"{run.run_id}-{seq}"
     sent = time.perf_counter_ns()
     body = json.dumps({"run": run.run_id, "seq": seq, "sentNs": sent})
-    run.ack_sent_ns[client_message_id] = sent
+    if seq >= 0:  # warm-up acks are not measured
+        run.ack_sent_ns[client_message_id] = sent
     frame = {
         "action": "sendMessage",
         "roomId": run.room,
@@ -166,7 +172,8 @@ async def _send(run: Run, ws: ClientConnection, seq: int) -> None:
     await ws.send(json.dumps(frame))
 
 
-async def _wait_until(condition: Any, timeout: float) -> bool:
+async def _wait_until(condition: Callable[[], bool], timeout: float) -> bool:
+    """Poll ``condition`` until it holds (True) or ``timeout`` seconds pass (False)."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() >= deadline:
@@ -189,21 +196,21 @@ async def run_benchmark(
 ) -> dict[str, Any]:
     """Run one measurement against the stage at ``urls``; the figures as a dict."""
     run_id = uuid.uuid4().hex[:12]
-    run = Run(room=f"bench-{run_id}", run_id=run_id, clients=clients)
+    run = Run(room=f"bench-{run_id}", run_id=run_id)
     started = time.perf_counter()
     users = max(1, min(users, clients))
     tokens = await _tokens(urls["rest_url"], run_id, users)
     gate = asyncio.Semaphore(connect_concurrency)
     joins = (_join(run, urls["ws_url"], tokens[i % users], i, gate) for i in range(clients))
-    sockets = await asyncio.wait_for(asyncio.gather(*joins), timeout=SETUP_TIMEOUT_S)
+    setup_timeout = 60 + SETUP_SECONDS_PER_CLIENT * clients
+    sockets = await asyncio.wait_for(asyncio.gather(*joins), timeout=setup_timeout)
     setup_s = time.perf_counter() - started
     senders = max(1, min(senders, clients))
     sending = [sockets[i * clients // senders] for i in range(senders)]
 
     for seq in range(-warmup, 0):  # warm the handlers' clients up; not measured
         await _send(run, sending[seq % senders], seq)
-    await _wait_until(lambda: run.warmup_received >= warmup * clients, timeout)
-    run.ack_ms.clear()
+    warmed = await _wait_until(lambda: run.warmup_received >= warmup * clients, timeout)
 
     send_started = time.perf_counter()
     for seq in range(messages):
@@ -241,6 +248,7 @@ async def run_benchmark(
         "deliveries_per_s": round(received / window_s, 1) if window_s > 0 else None,
         "setup_s": round(setup_s, 2),
         "setup_retries": run.setup_retries,
+        "warmup_complete": warmed,
         "drain_after_last_send_s": round(max(0, run.last_receive_ns - send_ended_ns) / 1e9, 3),
     }
 
@@ -281,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured messages first")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to await deliveries")
     parser.add_argument(
-        "--connect-concurrency", type=int, default=4, help="handshakes + joins in flight"
+        "--connect-concurrency", type=int, default=1, help="handshakes + joins in flight"
     )
     parser.add_argument("--stage-file", type=Path, help="use this running stage")
     parser.add_argument("--stage-log", type=Path, help="write the started stage's log here")

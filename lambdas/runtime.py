@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
-
-import boto3
-from botocore.config import Config
+from typing import TYPE_CHECKING, Any
 
 from lambdas.contract.errors import ConfigurationError
-from lambdas.domain.connections import ConnectionStore
-from lambdas.domain.delivery import ManagementApiPoster
-from lambdas.domain.messages import MessageStore
-from lambdas.domain.users import UserStore
 from lambdas.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: a function that needs no AWS never loads boto3
+    from lambdas.domain.connections import ConnectionStore
+    from lambdas.domain.delivery import ManagementApiPoster
+    from lambdas.domain.messages import MessageStore
+    from lambdas.domain.users import UserStore
 
 __all__ = ["connections", "jwt_secret", "messages", "poster", "settings", "users"]
 
-_CLIENT_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=5,
-    retries={"total_max_attempts": 3, "mode": "standard"},
-    max_pool_connections=50,
-)
+
+def _client(service: str, **kwargs: Any) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        connect_timeout=2,
+        read_timeout=5,
+        retries={"total_max_attempts": 3, "mode": "standard"},
+        max_pool_connections=50,
+    )
+    return boto3.client(service, config=config, **kwargs)
 
 
 @functools.cache
@@ -32,17 +37,21 @@ def settings() -> Settings:
 
 @functools.cache
 def _dynamodb() -> Any:
-    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+    return _client("dynamodb")
 
 
 @functools.cache
 def users() -> UserStore:
+    from lambdas.domain.users import UserStore
+
     settings().require("users_table")
     return UserStore(_dynamodb(), settings().users_table)
 
 
 @functools.cache
 def connections() -> ConnectionStore:
+    from lambdas.domain.connections import ConnectionStore
+
     s = settings()
     s.require("connections_table")
     return ConnectionStore(_dynamodb(), s.connections_table, s.connection_ttl_seconds, s.max_rooms)
@@ -50,6 +59,8 @@ def connections() -> ConnectionStore:
 
 @functools.cache
 def messages() -> MessageStore:
+    from lambdas.domain.messages import MessageStore
+
     s = settings()
     s.require("messages_table")
     return MessageStore(_dynamodb(), s.messages_table, s.dedupe_ttl_seconds)
@@ -62,7 +73,7 @@ def jwt_secret() -> str:
     if s.jwt_secret:
         return s.jwt_secret
     if s.jwt_secret_param:
-        ssm = boto3.client("ssm", config=_CLIENT_CONFIG)
+        ssm = _client("ssm")
         return ssm.get_parameter(Name=s.jwt_secret_param, WithDecryption=True)["Parameter"]["Value"]
     raise ConfigurationError("set CHATSTACK_JWT_SECRET or CHATSTACK_JWT_SECRET_PARAM")
 
@@ -70,9 +81,8 @@ def jwt_secret() -> str:
 @functools.cache
 def poster() -> ManagementApiPoster:
     """Delivery to ``@connections`` at ``CHATSTACK_MANAGEMENT_URL``, exactly as on AWS."""
+    from lambdas.domain.delivery import ManagementApiPoster
+
     s = settings()
     s.require("management_url")
-    client = boto3.client(
-        "apigatewaymanagementapi", endpoint_url=s.management_url, config=_CLIENT_CONFIG
-    )
-    return ManagementApiPoster(client)
+    return ManagementApiPoster(_client("apigatewaymanagementapi", endpoint_url=s.management_url))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import boto3
@@ -27,20 +29,54 @@ def fake_credentials_env(endpoint_url: str) -> dict[str, str]:
     }
 
 
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def serialized(app: WsgiApp) -> WsgiApp:
+    """``app``, answering one request at a time.
+
+    moto's backends are not thread-safe: a transaction copies the whole table and, when
+    cancelled, restores that copy — wiping out what concurrent requests wrote meanwhile — and a
+    copy taken while another request writes fails with "dictionary changed size during
+    iteration". DynamoDB gives each request atomicity, so the embedded AWS must too.
+    """
+    lock = threading.Lock()
+
+    def locked(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with lock:
+            return [b"".join(app(environ, start_response))]
+
+    return locked
+
+
 class EmbeddedAws:
     """moto's server, started in this process, and the tables of ``stack`` created in it."""
 
     def __init__(self, host: str) -> None:
-        from moto.server import ThreadedMotoServer  # heavy import: only when a stage starts
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address=host, port=0, verbose=False)
+        self._host = host
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
         self.endpoint_url = ""
 
     def start(self) -> str:
         """Start the server; point this process's AWS clients at it; return its URL."""
-        self._server.start()
-        host, port = self._server.get_host_and_port()
+        from moto.server import (  # heavy import: only when a stage starts
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app = serialized(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            self._host, 0, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="embedded-aws", daemon=True
+        )
+        self._thread.start()
+        host, port = self._server.server_address[:2]
         self.endpoint_url = f"http://{host}:{port}"
         os.environ.update(fake_credentials_env(self.endpoint_url))
         return self.endpoint_url
@@ -66,4 +102,7 @@ class EmbeddedAws:
         return streams
 
     def stop(self) -> None:
-        self._server.stop()
+        if self._server is not None:
+            self._server.shutdown()
+        if self._thread is not None:
+            self._thread.join()

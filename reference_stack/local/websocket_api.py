@@ -170,7 +170,7 @@ class WebSocketApi:
     def _route_key(self, body: str) -> str:
         try:
             frame = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return "$default"
         action = frame.get("action") if isinstance(frame, dict) else None
         if isinstance(action, str) and action in self._routes and not action.startswith("$"):

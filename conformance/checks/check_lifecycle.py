@@ -1,0 +1,80 @@
+"""Area lifecycle: disconnect, stale connections, reconnect (CONTRACT.md §3, Lifecycle)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conformance.client import Peer, unique_room
+from conformance.plugin import check
+
+
+@check("LIFE-001")
+async def check_members_keep_receiving_after_one_disconnects(connect, rest):
+    """§3 lifecycle: after a member closes, the others still receive the room's messages."""
+    room = unique_room()
+    users = await asyncio.gather(*(rest.new_user(f"u{i}") for i in range(3)))
+    sender, leaver, member = [await connect(u) for u in users]
+    for peer in (sender, leaver, member):
+        await peer.join(room)
+    await leaver.close()
+    ack = await sender.request({"action": "sendMessage", "roomId": room, "message": "still on"})
+    assert ack.get("type") == "ack", f"expected an ack after a member left, got {ack}"
+    for peer in (sender, member):
+        frame = await peer.message(lambda f: f.get("roomId") == room)
+        assert frame["message"] == "still on", str(frame)
+
+
+@check("LIFE-002")
+async def check_closed_connections_never_block_delivery_to_the_rest(connect, rest):
+    """§3 lifecycle: messages sent while closed connections are cleaned up reach every live member.
+
+    Eight members close at once and a message follows at once, while their $disconnect may still
+    be pending (as on AWS, where it runs asynchronously): the broadcaster then meets connections
+    that are gone (410) among the live ones, and must remove them and go on.
+    """
+    room = unique_room()
+    users = await asyncio.gather(*(rest.new_user(f"u{i}") for i in range(4)))
+    live = [await connect(users[i % 4]) for i in range(8)]
+    closing = [await connect(users[i % 4]) for i in range(8)]
+    for peer in live + closing:
+        await peer.join(room)
+    await asyncio.gather(*(peer.close() for peer in closing))
+    for n in range(3):
+        ack = await live[0].request({"action": "sendMessage", "roomId": room, "message": f"m{n}"})
+        assert ack.get("type") == "ack", f"expected an ack, got {ack}"
+    for index, peer in enumerate(live):
+        got = [(await peer.message(lambda f: f.get("roomId") == room))["message"] for _ in range(3)]
+        assert sorted(got) == ["m0", "m1", "m2"], f"live member {index} received {got}"
+
+
+@check("LIFE-003")
+async def check_a_reconnected_client_starts_fresh_in_general(target, rest, conformance_timeout):
+    """§3 lifecycle: reconnecting with the same token works; rooms are not carried over."""
+    user = await rest.new_user("again")
+    room = unique_room()
+    first = await Peer.connect(target.ws_url, user.token, conformance_timeout)
+    await first.join(room)
+    await first.close()
+    second = await Peer.connect(target.ws_url, user.token, conformance_timeout)
+    try:
+        answer = await second.request({"action": "sendMessage", "roomId": room, "message": "x"})
+        assert answer.get("code") == "NOT_IN_ROOM", f"expected NOT_IN_ROOM, got {answer}"
+        await second.join(room)
+        ack = await second.request({"action": "sendMessage", "roomId": room, "message": "back"})
+        assert ack.get("type") == "ack", str(ack)
+        frame = await second.message(lambda f: f.get("roomId") == room)
+        assert frame["message"] == "back", str(frame)
+    finally:
+        await second.close()
+
+
+@check("LIFE-004")
+async def check_two_connections_of_one_user_both_receive(connect, user):
+    """§3 lifecycle: one user's two connections are members in their own right."""
+    room = unique_room()
+    a, b = await connect(user), await connect(user)
+    await a.join(room)
+    await b.join(room)
+    await a.request({"action": "sendMessage", "roomId": room, "message": "twice"})
+    for peer in (a, b):
+        assert (await peer.message(lambda f: f.get("roomId") == room))["message"] == "twice"

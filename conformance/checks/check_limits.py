@@ -1,0 +1,129 @@
+"""Area limits: payload sizes and field bounds (CONTRACT.md §2 and §3, Bounds)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.client import Peer, unique_email, unique_room
+from conformance.plugin import check
+
+
+def expect_validation(answer: dict, field: str) -> None:
+    assert answer.get("type") == "error" and answer.get("code") == "VALIDATION_ERROR", (
+        f"expected VALIDATION_ERROR on {field}, got {answer}"
+    )
+    assert answer.get("field") == field, f"expected field {field!r}, got {answer}"
+
+
+async def joined(peer: Peer) -> str:
+    room = unique_room()
+    await peer.join(room)
+    return room
+
+
+@check("LIMIT-001")
+async def check_message_of_4000_characters_is_accepted(peer: Peer):
+    """§3 bounds: a 4,000-character message (multi-byte characters included) is accepted."""
+    room = await joined(peer)
+    text = "é" * 2000 + "😀" * 2000
+    ack = await peer.request({"action": "sendMessage", "roomId": room, "message": text})
+    assert ack.get("type") == "ack", f"expected an ack, got {ack}"
+    frame = await peer.message(lambda f: f.get("roomId") == room)
+    assert frame["message"] == text, "the 4,000-character message came back altered"
+
+
+@check("LIMIT-002")
+@pytest.mark.parametrize(
+    "message", ["x" * 4001, "", 12, None, ["a"]], ids=["4001", "empty", "number", "missing", "list"]
+)
+async def check_message_out_of_bounds_is_refused(peer: Peer, message):
+    """§3 bounds: a message that is not a string of 1-4,000 characters gets VALIDATION_ERROR."""
+    frame = {"action": "sendMessage", "roomId": await joined(peer)}
+    if message is not None:
+        frame["message"] = message
+    expect_validation(await peer.request(frame), "message")
+
+
+@check("LIMIT-003")
+async def check_room_id_of_64_characters_is_accepted(peer: Peer):
+    """§3 bounds: a 64-character roomId of the allowed characters is accepted."""
+    room = ("Az09_-" * 11)[:64]
+    answer = await peer.request({"action": "joinRoom", "roomId": room})
+    assert answer == {"type": "ack", "action": "joinRoom", "roomId": room}, str(answer)
+
+
+@check("LIMIT-004")
+@pytest.mark.parametrize(
+    "value",
+    ["x" * 65, "white space", "a/b", "", 7, "line\n"],
+    ids=["65", "space", "slash", "empty", "number", "newline"],
+)
+async def check_client_message_id_out_of_bounds_is_refused(peer: Peer, value):
+    """§3 bounds: a clientMessageId that is not 1-64 of [A-Za-z0-9_-.:] gets VALIDATION_ERROR."""
+    frame = {
+        "action": "sendMessage",
+        "roomId": await joined(peer),
+        "message": "hi",
+        "clientMessageId": value,
+    }
+    expect_validation(await peer.request(frame), "clientMessageId")
+
+
+@check("LIMIT-005")
+@pytest.mark.parametrize(
+    "limit", [0, 101, -1, "10", True, 1.5], ids=["0", "101", "negative", "string", "bool", "float"]
+)
+async def check_history_limit_out_of_bounds_is_refused(peer: Peer, limit):
+    """§3 bounds: a limit that is not an integer 1-100 gets VALIDATION_ERROR."""
+    frame = {"action": "getMessages", "roomId": unique_room(), "limit": limit}
+    expect_validation(await peer.request(frame), "limit")
+
+
+@check("LIMIT-006")
+@pytest.mark.parametrize("before", ["yesterday", 17, "", "0000000000000#zz"])
+async def check_malformed_cursor_is_refused(peer: Peer, before):
+    """§3 bounds: a before cursor that was never returned as nextBefore gets VALIDATION_ERROR."""
+    frame = {"action": "getMessages", "roomId": unique_room(), "before": before}
+    expect_validation(await peer.request(frame), "before")
+
+
+@check("LIMIT-007")
+async def check_frame_over_128_kb_closes_with_1009(peer: Peer):
+    """§3 bounds: a message larger than 128 KB closes the connection with code 1009."""
+    await peer.send('{"action":"sendMessage","roomId":"general","message":"' + "x" * 131_100 + '"}')
+    code = await peer.closed()
+    assert code == 1009, f"expected close code 1009, got {code}"
+
+
+@check("LIMIT-008")
+async def check_large_frame_under_128_kb_gets_an_error_frame(peer: Peer):
+    """§3 bounds: a 100 KB frame gets an error frame for its field and the connection survives."""
+    answer = await peer.request(
+        {"action": "sendMessage", "roomId": await joined(peer), "message": "x" * 100_000}
+    )
+    expect_validation(answer, "message")
+    follow_up = await peer.request({"action": "getMessages", "roomId": unique_room()})
+    assert follow_up.get("type") == "messages", f"the connection did not survive: {follow_up}"
+
+
+@check("LIMIT-009")
+async def check_password_byte_bounds(rest):
+    """§2 bounds: a password of 72 UTF-8 bytes is accepted, 73 bytes are refused."""
+    ok = await rest.post(
+        "/signup", {"email": unique_email(), "password": "é" * 36, "username": "al"}
+    )
+    assert ok.status == 201, f"a 72-byte password must be accepted, got {ok}"
+    refused = await rest.post(
+        "/signup", {"email": unique_email(), "password": "é" * 36 + "x", "username": "al"}
+    )
+    assert refused.status == 400, f"expected 400 for 73 bytes, got {refused}"
+    assert refused.body["error"]["field"] == "password", str(refused)
+
+
+@check("LIMIT-010")
+async def check_email_longer_than_254_characters_is_refused(rest):
+    """§2 bounds: an e-mail over 254 characters is refused with VALIDATION_ERROR on email."""
+    email = "a" * 246 + "@" + "example.io"  # 257 characters
+    answer = await rest.post("/signup", {"email": email, "password": "password1", "username": "al"})
+    assert answer.status == 400, f"expected 400, got {answer}"
+    assert answer.body["error"]["field"] == "email", str(answer)

@@ -1,0 +1,202 @@
+"""A small async client of the chatstack contract: REST calls and WebSocket peers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+__all__ = [
+    "PASSWORD",
+    "Peer",
+    "Rest",
+    "RestAnswer",
+    "User",
+    "unique_email",
+    "unique_room",
+]
+
+PASSWORD = "correct horse 1"
+Frame = dict[str, Any]
+
+
+def unique_email() -> str:
+    return f"conf-{uuid.uuid4().hex[:16]}@example.test"
+
+
+def unique_room() -> str:
+    return f"conf-{uuid.uuid4().hex[:16]}"
+
+
+@dataclass
+class User:
+    user_id: str
+    email: str
+    username: str
+    token: str
+    password: str = PASSWORD
+
+
+@dataclass
+class RestAnswer:
+    status: int
+    body: Any
+    headers: Any
+    text: str
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status} {self.text[:500]}"
+
+
+class Rest:
+    """JSON over a stage's REST API."""
+
+    def __init__(self, session: aiohttp.ClientSession, rest_url: str, timeout: float) -> None:
+        self.session = session
+        self.rest_url = rest_url.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout * 4)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | str | None = None,
+        headers: dict | None = None,
+    ) -> RestAnswer:
+        kwargs: dict[str, Any] = {"headers": headers or {}, "timeout": self.timeout}
+        if raw is not None:
+            kwargs["data"] = raw
+        elif body is not None:
+            kwargs["json"] = body
+        async with self.session.request(method, self.rest_url + path, **kwargs) as response:
+            text = await response.text()
+            try:
+                payload: Any = json.loads(text)
+            except ValueError:
+                payload = text
+            return RestAnswer(response.status, payload, response.headers, text)
+
+    async def post(
+        self, path: str, body: Any = None, *, raw: bytes | str | None = None
+    ) -> RestAnswer:
+        return await self.call("POST", path, body, raw=raw)
+
+    async def new_user(self, username: str = "tester") -> User:
+        """Sign up and log in a fresh user (a harness step: failures here are errors)."""
+        email = unique_email()
+        answer = await self.post(
+            "/signup", {"email": email, "password": PASSWORD, "username": username}
+        )
+        if answer.status != 201:
+            raise RuntimeError(f"signup failed: {answer}")
+        answer = await self.post("/login", {"email": email, "password": PASSWORD})
+        if answer.status != 200:
+            raise RuntimeError(f"login failed: {answer}")
+        return User(answer.body["user"]["userId"], email, username, answer.body["token"])
+
+
+class Peer:
+    """One WebSocket connection; ``message`` broadcasts and other frames are queued apart."""
+
+    def __init__(self, socket: ClientConnection, timeout: float) -> None:
+        self.socket = socket
+        self.timeout = timeout
+        self.broadcasts: asyncio.Queue[tuple[float, Frame]] = asyncio.Queue()
+        self.replies: asyncio.Queue[Frame] = asyncio.Queue()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def connect(cls, ws_url: str, token: str, timeout: float) -> Peer:
+        socket = await websockets.connect(
+            f"{ws_url}?token={token}", open_timeout=timeout, max_size=None, proxy=None
+        )
+        return cls(socket, timeout)
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.socket:
+                received = time.monotonic()
+                try:
+                    frame = json.loads(raw)
+                except ValueError:
+                    frame = {"type": "<not json>", "raw": str(raw)[:500]}
+                if isinstance(frame, dict) and frame.get("type") == "message":
+                    self.broadcasts.put_nowait((received, frame))
+                else:
+                    self.replies.put_nowait(frame if isinstance(frame, dict) else {"raw": frame})
+        except websockets.ConnectionClosed:
+            pass
+
+    async def send(self, frame: Frame | str) -> None:
+        await self.socket.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def reply(self) -> Frame:
+        """The next frame that is not a broadcast (ack, messages, error)."""
+        try:
+            return await asyncio.wait_for(self.replies.get(), self.timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"timed out after {self.timeout} s waiting for a reply frame"
+            ) from None
+
+    async def request(self, frame: Frame | str) -> Frame:
+        await self.send(frame)
+        return await self.reply()
+
+    async def message(self, match: Callable[[Frame], bool] = lambda f: True) -> Frame:
+        """The next broadcast ``match`` accepts; others (e.g. other checks' traffic) are dropped."""
+        return (await self.timed_message(match))[1]
+
+    async def timed_message(
+        self, match: Callable[[Frame], bool] = lambda f: True
+    ) -> tuple[float, Frame]:
+        deadline = asyncio.get_running_loop().time() + self.timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError(f"timed out after {self.timeout} s waiting for a broadcast")
+            try:
+                received, frame = await asyncio.wait_for(self.broadcasts.get(), left)
+            except TimeoutError:
+                raise AssertionError(
+                    f"timed out after {self.timeout} s waiting for a broadcast"
+                ) from None
+            if match(frame):
+                return received, frame
+
+    def drain(self, match: Callable[[Frame], bool]) -> list[Frame]:
+        """Broadcasts already received that ``match`` accepts (the queue is emptied)."""
+        frames = []
+        while not self.broadcasts.empty():
+            _, frame = self.broadcasts.get_nowait()
+            if match(frame):
+                frames.append(frame)
+        return frames
+
+    async def join(self, room_id: str) -> None:
+        answer = await self.request({"action": "joinRoom", "roomId": room_id})
+        if answer != {"type": "ack", "action": "joinRoom", "roomId": room_id}:
+            raise AssertionError(f"joinRoom {room_id}: expected its ack, got {answer}")
+
+    async def closed(self) -> int | None:
+        """Wait until the server closes; returns the close code it sent."""
+        try:
+            await asyncio.wait_for(self.socket.wait_closed(), self.timeout)
+        except TimeoutError:
+            raise AssertionError(f"connection still open after {self.timeout} s") from None
+        close = self.socket.protocol.close_rcvd
+        return close.code if close else None
+
+    async def close(self) -> None:
+        await self.socket.close()
+        await self._reader

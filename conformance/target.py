@@ -1,0 +1,128 @@
+"""Which stage the suite checks: given URLs, a stage file, the environment — or a fresh local one.
+
+Stage files come in two shapes, both accepted:
+
+- the local stage's ``--stage-file``: ``{"rest_url": "...", "ws_url": "...", "web_url": "..."}``
+- ``terraform output -json``: ``{"rest_url": {"value": "...", "sensitive": false, ...}, ...}``
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LocalStage", "Target", "TargetError", "read_stage_file"]
+
+
+class TargetError(Exception):
+    """The target stage cannot be determined or started (a harness fault, not a failed check)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    rest_url: str
+    ws_url: str
+    source: str
+    jwt_secret: str | None = None
+
+
+def _value(entry: Any) -> Any:
+    return entry.get("value") if isinstance(entry, dict) else entry
+
+
+def read_stage_file(path: Path) -> tuple[str, str]:
+    """The REST and WebSocket URLs in a stage file of either shape."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TargetError(f"cannot read stage file {path}: {exc}") from None
+    rest_url, ws_url = _value(data.get("rest_url")), _value(data.get("ws_url"))
+    if not isinstance(rest_url, str) or not isinstance(ws_url, str):
+        raise TargetError(f"stage file {path} has no rest_url and ws_url strings")
+    return rest_url.rstrip("/"), ws_url.rstrip("/")
+
+
+def _chatstack_command() -> str:
+    beside = Path(sys.executable).with_name("chatstack")
+    found = str(beside) if beside.exists() else shutil.which("chatstack")
+    if not found:
+        raise TargetError("no target given and no `chatstack` command to start a local stage")
+    return found
+
+
+class LocalStage:
+    """A local stage started for this run (``chatstack up`` on free ports) and stopped after."""
+
+    def __init__(self, startup_timeout: float = 60.0) -> None:
+        self.jwt_secret = secrets.token_hex(32)
+        self._dir = Path(tempfile.mkdtemp(prefix="chatstack-conform-"))
+        self._log = (self._dir / "stage.log").open("wb")
+        stage_file = self._dir / "stage.json"
+        self.process = subprocess.Popen(
+            [
+                _chatstack_command(),
+                "up",
+                "--rest-port",
+                "0",
+                "--ws-port",
+                "0",
+                "--web-port",
+                "0",
+                "--stage-file",
+                str(stage_file),
+                "--bcrypt-rounds",
+                "10",
+                "--jwt-secret",
+                self.jwt_secret,
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + startup_timeout
+        while not stage_file.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                log = (self._dir / "stage.log").read_text(errors="replace")[-2000:]
+                raise TargetError(f"the local stage did not start:\n{log}")
+            time.sleep(0.05)
+        self.rest_url, self.ws_url = read_stage_file(stage_file)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self._log.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def resolve(
+    rest_url: str | None, ws_url: str | None, stage_file: str | None, jwt_secret: str | None
+) -> Target | None:
+    """The target from options, else from ``CHATSTACK_*`` variables; None means start one."""
+    env = os.environ
+    rest_url = rest_url or env.get("CHATSTACK_REST_URL")
+    ws_url = ws_url or env.get("CHATSTACK_WS_URL")
+    stage_file = stage_file or env.get("CHATSTACK_STAGE_FILE")
+    jwt_secret = jwt_secret or env.get("CHATSTACK_CONFORMANCE_JWT_SECRET")
+    if rest_url or ws_url:
+        if not (rest_url and ws_url):
+            raise TargetError("give both --rest-url and --ws-url")
+        return Target(rest_url.rstrip("/"), ws_url.rstrip("/"), "urls", jwt_secret)
+    if stage_file:
+        rest_url, ws_url = read_stage_file(Path(stage_file))
+        return Target(rest_url, ws_url, f"stage file {stage_file}", jwt_secret)
+    return None

@@ -1,0 +1,198 @@
+# One function per entry of stack.json, all from the same package, each with its own role
+# granting exactly what stack.json lists for it.
+#
+# Runtime python3.12 (the package is built for it). Architecture arm64 by default: Graviton is
+# about 20 % cheaper per GB-second than x86_64 and bcrypt has native wheels for both. Memory and
+# timeout come from stack.json: signup and login get 1024 MB because bcrypt at cost 12 is pure
+# CPU and Lambda allots CPU in proportion to memory (about 0.6 vCPU at 1024 MB), which keeps a
+# hash near 0.3 s; the WebSocket routes do one or two DynamoDB calls in 256 MB within 10 s
+# (API Gateway itself gives up after 29 s); the broadcaster gets 512 MB and 60 s for a batch of
+# 100 stream records, each posted to every member of its room.
+
+locals {
+  # The value of every CHATSTACK_* variable a function may be given; each function gets exactly
+  # the names its stack.json "env" lists (an unknown name fails the plan).
+  env_values = merge(
+    { for key, table in local.tables : table.env => aws_dynamodb_table.this[key].name },
+    {
+      CHATSTACK_JWT_SECRET_PARAM       = aws_ssm_parameter.jwt_secret.name
+      CHATSTACK_MANAGEMENT_URL         = "https://${aws_apigatewayv2_api.ws.id}.execute-api.${local.region}.amazonaws.com/${var.stage}"
+      CHATSTACK_CORS_ORIGIN            = local.cors_origin
+      CHATSTACK_BCRYPT_ROUNDS          = tostring(var.settings.bcrypt_rounds)
+      CHATSTACK_TOKEN_TTL_SECONDS      = tostring(var.settings.token_ttl_seconds)
+      CHATSTACK_CONNECTION_TTL_SECONDS = tostring(var.settings.connection_ttl_seconds)
+      CHATSTACK_MAX_ROOMS              = tostring(var.settings.max_rooms)
+      CHATSTACK_DEDUPE_TTL_SECONDS     = tostring(var.settings.dedupe_ttl_seconds)
+    },
+  )
+  cors_origin = coalesce(var.cors_origin, "https://${aws_cloudfront_distribution.web.domain_name}")
+}
+
+resource "aws_cloudwatch_log_group" "function" {
+  for_each          = local.functions
+  name              = "/aws/lambda/${each.value.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+  #checkov:skip=CKV_AWS_338:Retention is 7 days by design (var.log_retention_days): every invocation logs a line, and a year of them would cost more than the stack.
+}
+
+resource "aws_lambda_function" "this" {
+  for_each = local.functions
+  #checkov:skip=CKV_AWS_116:Invoked synchronously only (API Gateway, and the stream mapping, which has its own on-failure queue); a DLQ applies to asynchronous invocations.
+  #checkov:skip=CKV_AWS_117:No VPC: the functions reach only DynamoDB, SSM and API Gateway over AWS's endpoints with IAM; a VPC would add NAT or endpoint cost at rest for nothing.
+  #checkov:skip=CKV_AWS_115:No reserved concurrency: new accounts have 10 in all, and reserving some per function fails there; the stages' throttles bound the load instead.
+  #checkov:skip=CKV_AWS_272:No code signing: the package is built reproducibly from the repository and pinned by source_code_hash; signing needs an AWS Signer profile per account.
+
+  function_name    = each.value.name
+  description      = "chatstack ${each.key}: ${each.value.handler}"
+  role             = aws_iam_role.function[each.key].arn
+  handler          = each.value.handler
+  runtime          = local.lambda_runtime
+  architectures    = [var.lambda_architecture]
+  memory_size      = each.value.memory_mb
+  timeout          = each.value.timeout_s
+  filename         = var.lambda_zip
+  source_code_hash = filebase64sha256(var.lambda_zip)
+  kms_key_arn      = aws_kms_key.main.arn
+
+  dynamic "environment" {
+    for_each = length(each.value.env) > 0 ? [each.value.env] : []
+    content {
+      variables = { for name in environment.value : name => local.env_values[name] }
+    }
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.function[each.key].name
+    application_log_level = "INFO"
+    system_log_level      = "WARN"
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [aws_iam_role_policy.function]
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  for_each           = local.functions
+  name               = "${each.value.name}-${local.region}"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+resource "aws_iam_role_policy" "function" {
+  for_each = local.functions
+  name     = "least-privilege"
+  role     = aws_iam_role.function[each.key].id
+  policy   = data.aws_iam_policy_document.function[each.key].json
+}
+
+data "aws_iam_policy_document" "function" {
+  for_each = local.functions
+
+  statement {
+    sid       = "OwnLogGroup"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.function[each.key].arn}:*"]
+  }
+
+  statement {
+    sid       = "Tracing"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"] # X-Ray has no resource-level permissions for these
+  }
+
+  # Exactly the DynamoDB actions stack.json lists for this function, on each of its tables.
+  dynamic "statement" {
+    for_each = each.value.tables
+    content {
+      sid       = "Table${title(statement.key)}"
+      actions   = statement.value
+      resources = [aws_dynamodb_table.this[statement.key].arn]
+    }
+  }
+
+  # The tables and the parameter are encrypted with the stage's key; DynamoDB and SSM decrypt
+  # with the caller's permission, and only through those services.
+  dynamic "statement" {
+    for_each = length(each.value.tables) > 0 || each.value.reads_jwt_secret ? [1] : []
+    content {
+      sid       = "DecryptThroughServices"
+      actions   = ["kms:Decrypt"]
+      resources = [aws_kms_key.main.arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values = concat(
+          length(each.value.tables) > 0 ? ["dynamodb.${local.region}.amazonaws.com"] : [],
+          each.value.reads_jwt_secret ? ["ssm.${local.region}.amazonaws.com"] : [],
+        )
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.value.reads_jwt_secret ? [1] : []
+    content {
+      sid       = "JwtSecret"
+      actions   = ["ssm:GetParameter"]
+      resources = [aws_ssm_parameter.jwt_secret.arn]
+    }
+  }
+
+  # @connections of this API's stage only, and POST only: the broadcaster never gets or
+  # deletes a connection (a gone one is answered 410 and removed from the table).
+  dynamic "statement" {
+    for_each = each.value.manages_connections ? [1] : []
+    content {
+      sid       = "PostToConnections"
+      actions   = ["execute-api:ManageConnections"]
+      resources = ["${aws_apigatewayv2_api.ws.execution_arn}/${var.stage}/POST/@connections/*"]
+    }
+  }
+
+  # The event source mapping polls the stream and sends failed batches with this role.
+  dynamic "statement" {
+    for_each = each.value.consumes_stream ? [1] : []
+    content {
+      sid       = "ReadStream"
+      actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+      resources = [aws_dynamodb_table.this[local.stream.table].stream_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.value.consumes_stream ? [1] : []
+    content {
+      sid       = "ListStreams"
+      actions   = ["dynamodb:ListStreams"]
+      resources = ["${aws_dynamodb_table.this[local.stream.table].arn}/stream/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.value.consumes_stream ? [1] : []
+    content {
+      sid       = "StreamFailures"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.stream_failures.arn]
+    }
+  }
+}
