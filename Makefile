@@ -5,7 +5,7 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup up test lint format unit integration bench clean
+.PHONY: setup up test conform lint format unit integration bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -30,6 +30,10 @@ format: setup
 
 test: setup lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/chatstack conform --junit-xml reports/conformance.xml --results-json reports/conformance.json
+
+conform: setup
+	$(VENV)/bin/chatstack conform $(ARGS)
 
 unit: setup
 	$(VENV)/bin/pytest tests/unit tests/functional

@@ -90,6 +90,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             )
         doc = (item.function.__doc__ or "").strip().splitlines()  # type: ignore[attr-defined]
         requirement = doc[0] if doc else ""
+        item.extra_keyword_matches.update({check_id, AREAS[check_id.split("-")[0]]})
         item.user_properties += [
             ("check_id", check_id),
             ("area", AREAS[check_id.split("-")[0]]),

@@ -28,12 +28,15 @@ def _up(args: argparse.Namespace) -> int:
         "workers",
         "jwt_secret",
         "token_ttl_seconds",
+        "disconnect_delay",
     ):
         value = getattr(args, name)
         if value is not None:
             setattr(config, name, value)
     if args.stage_file is not None:
         config.stage_file = Path(args.stage_file)
+    if args.stack is not None:
+        config.stack_file = Path(args.stack)
     if config.bcrypt_rounds < 10:
         print("chatstack: --bcrypt-rounds must be at least 10", file=sys.stderr)
         return 2
@@ -59,6 +62,11 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["conform"]:
+        from conformance.cli import main as conform
+
+        return conform(argv[1:])
     parser = argparse.ArgumentParser(prog="chatstack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="run the local stage until Ctrl-C")
@@ -76,7 +84,18 @@ def main(argv: list[str] | None = None) -> int:
         "--max-connection-duration", type=float, help="seconds (default 7200, as API Gateway)"
     )
     up.add_argument("--workers", type=int, help="handler worker threads (default 32)")
+    up.add_argument(
+        "--stack", help="another stack definition (default: reference_stack/stack.json)"
+    )
+    up.add_argument(
+        "--disconnect-delay",
+        type=float,
+        help="seconds between a close and its $disconnect (default 0)",
+    )
     up.set_defaults(run=_up)
+    commands.add_parser(
+        "conform", add_help=False, help="check a stage against the contract (see conform --help)"
+    )
     args = parser.parse_args(argv)
     return args.run(args)
 

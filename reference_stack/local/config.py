@@ -43,6 +43,8 @@ class StageConfig:
     stream_poll_interval: float = 0.25
     ttl_sweep_interval: float = 60.0
     web_root: Path = REPO_ROOT / "frontend" / "dist"
+    stack_file: Path | None = None  # another stack definition (e.g. handler variants)
+    disconnect_delay: float = 0.0  # API Gateway runs $disconnect asynchronously, after the close
     handler_log_level: str = "INFO"
 
     @classmethod

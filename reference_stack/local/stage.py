@@ -59,7 +59,7 @@ class LocalStage:
 
     def __init__(self, config: StageConfig, stack: Stack | None = None) -> None:
         self.config = config
-        self.stack = stack or load()
+        self.stack = stack or (load(config.stack_file) if config.stack_file else load())
         self.aws = EmbeddedAws(config.host)
         self.urls: StageUrls | None = None
         self._runners: list[web.AppRunner] = []
@@ -109,6 +109,7 @@ class LocalStage:
             max_message_bytes=c.max_message_bytes,
             idle_timeout=c.idle_timeout,
             max_connection_duration=c.max_connection_duration,
+            disconnect_delay=c.disconnect_delay,
             on_invoked=poller.nudge,
         )
         runner, ws_port = await _site(self.websocket.build_app(), c.host, c.ws_port)

@@ -64,6 +64,7 @@ class WebSocketApi:
         max_message_bytes: int,
         idle_timeout: float,
         max_connection_duration: float,
+        disconnect_delay: float = 0.0,
         on_invoked: Any = None,
     ) -> None:
         self._routes = stack.websocket_routes
@@ -72,6 +73,7 @@ class WebSocketApi:
         self._max_message_bytes = max_message_bytes
         self._idle_timeout = idle_timeout
         self._max_duration = max_connection_duration
+        self._disconnect_delay = disconnect_delay
         self._on_invoked = on_invoked or (lambda: None)
         self.connections: dict[str, Connection] = {}
         self._reaper: asyncio.Task[None] | None = None
@@ -201,6 +203,8 @@ class WebSocketApi:
             await connection.socket.send_str(str(reply))
 
     async def _disconnected(self, connection: Connection, request: web.Request | None) -> None:
+        if self._disconnect_delay:  # the connection is gone (410) before $disconnect runs
+            await asyncio.sleep(self._disconnect_delay)
         event = self._event(
             connection,
             request,

@@ -1,15 +1,21 @@
-"""Integration tests: a real local stage in a child process, driven over real sockets."""
+"""Integration tests: a real local stage in a child process, driven over real sockets.
+
+The contract's answers are the conformance suite's business (``chatstack conform``, run by
+``make test``); these tests look behind them — storage, logs, the stage's own limits and APIs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import aiohttp
 import boto3
 import pytest
 
-from tests.support.chat_client import Peer, Rest, User
+from conformance.client import Peer, Rest, User
 from tests.support.stage_process import RunningStage, start_stage
+
+TIMEOUT = 5.0
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +33,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 @pytest.fixture(scope="session")
 def rest(http: aiohttp.ClientSession, stage: RunningStage) -> Rest:
-    return Rest(http, stage.rest_url)
+    return Rest(http, stage.rest_url, TIMEOUT)
 
 
 @pytest.fixture
@@ -36,10 +42,23 @@ async def user(rest: Rest) -> User:
 
 
 @pytest.fixture
-async def peer(stage: RunningStage, user: User) -> AsyncIterator[Peer]:
-    connected = await Peer.connect(stage.ws_url, user.token)
-    yield connected
-    await connected.close()
+async def connect(stage: RunningStage) -> AsyncIterator[Callable[..., Awaitable[Peer]]]:
+    """Open connections (to ``stage`` or another); all are closed after the test."""
+    opened: list[Peer] = []
+
+    async def open_peer(who: User, on: RunningStage = stage) -> Peer:
+        peer = await Peer.connect(on.ws_url, who.token, TIMEOUT)
+        opened.append(peer)
+        return peer
+
+    yield open_peer
+    for peer in opened:
+        await peer.close()
+
+
+@pytest.fixture
+async def peer(connect, user: User) -> Peer:
+    return await connect(user)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 import websockets
 
-from tests.support.chat_client import TIMEOUT, Peer, Rest, unique_room
+from conformance.client import Rest, unique_room
+from tests.integration.conftest import TIMEOUT
 from tests.support.stage_process import RunningStage, start_stage
 
 
@@ -24,9 +25,9 @@ async def _eventually_no_items(dynamodb, user_id: str) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_disconnect_removes_connection_and_memberships(stage, user, dynamodb):
+async def test_disconnect_removes_connection_and_memberships(connect, user, dynamodb):
     """Closing the socket deletes the connection and every room membership it had."""
-    peer = await Peer.connect(stage.ws_url, user.token)
+    peer = await connect(user)
     await peer.join(unique_room())
     await peer.join(unique_room())
     assert len(_connection_items(dynamodb, user.user_id)) == 4  # meta + general + 2 rooms
@@ -34,40 +35,13 @@ async def test_disconnect_removes_connection_and_memberships(stage, user, dynamo
     await _eventually_no_items(dynamodb, user.user_id)
 
 
-async def test_reconnect_starts_fresh_in_general(stage, rest: Rest):
-    """A client that reconnects gets a working connection joined to general only."""
-    user = await rest.new_user("again")
-    room = unique_room()
-    first = await Peer.connect(stage.ws_url, user.token)
-    await first.join(room)
-    await first.close()
-    second = await Peer.connect(stage.ws_url, user.token)
-    answer = await second.request({"action": "sendMessage", "roomId": room, "message": "x"})
-    assert answer["code"] == "NOT_IN_ROOM", answer
-    await second.join(room)
-    ack = await second.request({"action": "sendMessage", "roomId": room, "message": "back"})
-    assert ack["type"] == "ack"
-    assert (await second.broadcast())["message"] == "back"
-    await second.close()
-
-
-async def test_message_over_128_kb_closes_with_1009(stage, user, dynamodb):
+async def test_message_over_128_kb_closes_and_disconnects(connect, user, dynamodb):
     """A message over 128 KB closes the connection with 1009, and $disconnect still runs."""
-    peer = await Peer.connect(stage.ws_url, user.token)
+    peer = await connect(user)
     await peer.send('{"action":"sendMessage","roomId":"general","message":"' + "x" * 131_100 + '"}')
-    code, _ = await peer.closed()
+    code = await peer.closed()
     assert code == 1009
     await _eventually_no_items(dynamodb, user.user_id)
-
-
-async def test_message_just_under_128_kb_is_routed(stage, user):
-    """A 127 KB frame reaches its route (and is refused there for its field, not closed)."""
-    peer = await Peer.connect(stage.ws_url, user.token)
-    answer = await peer.request(
-        '{"action":"sendMessage","roomId":"general","message":"' + "x" * 127_000 + '"}'
-    )
-    assert (answer["type"], answer["field"]) == ("error", "message"), answer
-    await peer.close()
 
 
 @pytest.fixture(scope="module")
@@ -80,18 +54,18 @@ def short_stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
     running.stop()
 
 
-async def test_idle_connection_is_closed_with_1001(short_stage, http):
+async def test_idle_connection_is_closed_with_1001(short_stage, http, connect):
     """A connection that sends nothing for the idle timeout is closed with 1001."""
-    user = await Rest(http, short_stage.rest_url).new_user("idle")
-    peer = await Peer.connect(short_stage.ws_url, user.token)
-    code, _ = await peer.closed(timeout=1 + TIMEOUT)
+    user = await Rest(http, short_stage.rest_url, TIMEOUT).new_user("idle")
+    peer = await connect(user, short_stage)
+    code = await peer.closed()
     assert code == 1001
 
 
-async def test_busy_connection_is_closed_at_maximum_duration(short_stage, http):
+async def test_busy_connection_is_closed_at_maximum_duration(short_stage, http, connect):
     """A connection that stays active is still closed with 1001 at the maximum duration."""
-    user = await Rest(http, short_stage.rest_url).new_user("busy")
-    peer = await Peer.connect(short_stage.ws_url, user.token)
+    user = await Rest(http, short_stage.rest_url, TIMEOUT).new_user("busy")
+    peer = await connect(user, short_stage)
     started = asyncio.get_running_loop().time()
     room = unique_room()
     with pytest.raises(websockets.ConnectionClosed):
@@ -99,6 +73,6 @@ async def test_busy_connection_is_closed_at_maximum_duration(short_stage, http):
             await peer.socket.send(f'{{"action":"joinRoom","roomId":"{room}"}}')
             await asyncio.sleep(0.2)  # keep the connection active, under the idle timeout
     elapsed = asyncio.get_running_loop().time() - started
-    code, _ = await peer.closed()
+    code = await peer.closed()
     assert code == 1001
     assert elapsed >= 2.5, f"closed after {elapsed:.1f} s, before the maximum duration"

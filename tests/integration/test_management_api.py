@@ -53,7 +53,7 @@ async def test_delete_closes_the_connection(stage, user, peer, management, dynam
     """DELETE @connections/{id} closes the socket; $disconnect then removes the connection."""
     connection_id = await _connection_id(dynamodb, user.user_id)
     await asyncio.to_thread(management.delete_connection, ConnectionId=connection_id)
-    code, _ = await peer.closed()
+    code = await peer.closed()
     assert code == 1000
     with pytest.raises(management.exceptions.GoneException):
         await asyncio.to_thread(management.get_connection, ConnectionId=connection_id)

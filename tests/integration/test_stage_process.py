@@ -7,7 +7,6 @@ import signal
 
 import pytest
 
-from tests.support.chat_client import Peer
 from tests.support.stage_process import start_stage
 
 
@@ -27,12 +26,10 @@ def test_urls_are_printed(stage):
         assert url in out
 
 
-async def test_each_invocation_logs_one_structured_line(stage, rest):
+async def test_each_invocation_logs_one_structured_line(stage, rest, connect):
     """Every handler invocation writes one JSON line naming function, ids, status and duration."""
-    user = await rest.new_user("logged")
-    peer = await Peer.connect(stage.ws_url, user.token)
+    peer = await connect(await rest.new_user("logged"))
     await peer.request({"action": "getMessages", "roomId": "general", "limit": 1})
-    await peer.close()
     lines = [json.loads(line) for line in stage.stderr.read_text().splitlines() if line]
     invocations = [line for line in lines if line.get("message") == "invoke"]
     functions = {line["function"] for line in invocations}

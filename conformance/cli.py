@@ -1,0 +1,64 @@
+"""``chatstack conform``: run the conformance suite against a stage, for CI and people.
+
+Exit status: 0 only when every check that ran passed (skipped checks are reported, not passed);
+1 when a check failed; 2-4 when the harness could not run (pytest's usage and internal errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+__all__ = ["main"]
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chatstack conform",
+        description="Check a chatstack stage against the contract (conformance/CONTRACT.md).",
+        epilog="Without a target, a local stage is started for the run. Any other arguments go "
+        "to pytest (e.g. -k BCAST, -x, -v).",
+    )
+    target = parser.add_argument_group("target (default: a fresh local stage)")
+    target.add_argument(
+        "--stage", metavar="FILE", help="stage file: the local stage's or `terraform output -json`"
+    )
+    target.add_argument("--rest-url", help="the stage's REST API URL")
+    target.add_argument("--ws-url", help="the stage's WebSocket API URL")
+    target.add_argument("--jwt-secret", help="the stage's signing key, to check token expiry")
+    parser.add_argument("--profile", default=None, help="profiles the stage implements (core)")
+    parser.add_argument("--timeout", type=float, help="seconds for every wait (default 5)")
+    parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
+    parser.add_argument("--results-json", metavar="PATH", help="write every verdict as JSON")
+    parser.add_argument("-n", "--workers", help="run checks in parallel (pytest-xdist)")
+    return parser
+
+
+def pytest_arguments(args: argparse.Namespace, extra: list[str]) -> list[str]:
+    """The pytest command line for ``args``."""
+    argv = [str(PACKAGE / "checks"), "-c", str(PACKAGE / "pytest.ini"), "--rootdir", str(PACKAGE)]
+    for option, value in (
+        ("--stage", args.stage),
+        ("--rest-url", args.rest_url),
+        ("--ws-url", args.ws_url),
+        ("--jwt-secret", args.jwt_secret),
+        ("--profile", args.profile),
+        ("--conformance-timeout", args.timeout),
+        ("--junit-xml", args.junit_xml),
+        ("--results-json", args.results_json),
+        ("-n", args.workers),
+    ):
+        if value is not None:
+            argv += [option, str(value)]
+    if args.junit_xml:
+        argv += ["-o", "junit_suite_name=chatstack-conformance", "-o", "junit_family=xunit1"]
+    return argv + extra
+
+
+def main(argv: list[str] | None = None) -> int:
+    import pytest
+
+    args, extra = build_parser().parse_known_args(argv)
+    return int(pytest.main(pytest_arguments(args, extra)))
