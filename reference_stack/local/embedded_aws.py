@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -60,7 +59,7 @@ class EmbeddedAws:
         self.endpoint_url = ""
 
     def start(self) -> str:
-        """Start the server; point this process's AWS clients at it; return its URL."""
+        """Start the server on a free port; return its URL."""
         from moto.server import (  # heavy import: only when a stage starts
             DomainDispatcherApplication,
             MotoRequestHandler,
@@ -78,11 +77,16 @@ class EmbeddedAws:
         self._thread.start()
         host, port = self._server.server_address[:2]
         self.endpoint_url = f"http://{host}:{port}"
-        os.environ.update(fake_credentials_env(self.endpoint_url))
         return self.endpoint_url
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint_url)
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
 
     def create_tables(self, stack: Stack, prefix: str) -> dict[str, str]:
         """Create every table of the stack; returns logical name → stream ARN (if any)."""

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from reference_stack.definition import Stack, load
 from reference_stack.local.config import StageConfig
-from reference_stack.local.embedded_aws import EmbeddedAws
+from reference_stack.local.embedded_aws import EmbeddedAws, fake_credentials_env
 from reference_stack.local.invoker import Invoker
 from reference_stack.local.logs import log_event
 from reference_stack.local.rest_api import build_rest_app
@@ -85,7 +85,8 @@ class LocalStage:
     async def start(self) -> StageUrls:
         """Start everything; returns the stage's URLs once they all answer."""
         c = self.config
-        self.aws.start()
+        # Every boto3 client of this process — the handlers' included — talks to moto, never AWS.
+        os.environ.update(fake_credentials_env(self.aws.start()))
         streams = await asyncio.to_thread(self.aws.create_tables, self.stack, c.table_prefix)
         # Handlers read their settings at first use, Powertools at import: set them all now.
         # The @connections URL is set once the WebSocket port is known, before any broadcast.

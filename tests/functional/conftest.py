@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ import pytest
 from botocore.config import Config
 
 from reference_stack.definition import Stack, load
+from reference_stack.local.embedded_aws import EmbeddedAws
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "functional",
@@ -29,20 +29,16 @@ CLIENT_CONFIG = Config(max_pool_connections=32, retries={"max_attempts": 2, "mod
 
 @pytest.fixture(scope="session")
 def aws_endpoint() -> Iterator[str]:
-    """moto's server on a free loopback port, with fake credentials in the environment."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    """The local stage's embedded AWS (moto, one request at a time, as DynamoDB's atomicity
+    needs) on a free loopback port, with fake credentials in the environment."""
     with pytest.MonkeyPatch.context() as patch:
         for name, value in FAKE_AWS_ENV.items():
             patch.setenv(name, value)
         for name in UNSET:
             patch.delenv(name, raising=False)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
+        server = EmbeddedAws("127.0.0.1")
         try:
-            host, port = server.get_host_and_port()
-            yield f"http://{host}:{port}"
+            yield server.start()
         finally:
             server.stop()
 
