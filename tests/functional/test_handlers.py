@@ -1,0 +1,205 @@
+"""Each Lambda handler, invoked directly with AWS-shaped sample events (tests/events/*.json),
+against moto's DynamoDB and a stub @connections endpoint."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from lambdas import runtime
+from lambdas.handlers import (
+    broadcaster,
+    connect,
+    default,
+    disconnect,
+    get_messages,
+    join_room,
+    login,
+    send_message,
+    signup,
+)
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+SECRET = "functional-test-signing-key-0123456789abcdef"
+
+
+def event(name: str, **changes: Any) -> dict[str, Any]:
+    loaded = json.loads((EVENTS / f"{name}.json").read_text())
+    return {**copy.deepcopy(loaded), **changes}
+
+
+def context(name: str) -> SimpleNamespace:
+    return SimpleNamespace(function_name=f"chatstack-test-{name}", aws_request_id="req-1")
+
+
+class Connections:
+    """A stub @connections endpoint: records POSTs; ids starting with 'gone' answer 410."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, dict[str, Any]]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                connection_id = urllib.parse.unquote(self.path.rsplit("/", 1)[-1])
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if connection_id.startswith("gone"):
+                    self.send_response(410)
+                    self.send_header("x-amzn-ErrorType", "GoneException")
+                    self.end_headers()
+                    self.wfile.write(b'{"message":"Gone"}')
+                    return
+                outer.posts.append((connection_id, json.loads(body)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/dev"
+
+
+@pytest.fixture
+def management() -> Iterator[Connections]:
+    stub = Connections()
+    yield stub
+    stub.server.shutdown()
+
+
+@pytest.fixture
+def deployed(monkeypatch, aws_endpoint, make_table, management) -> Iterator[dict[str, str]]:
+    """A cold container with the environment the Terraform gives each function."""
+    tables = {logical: make_table(logical).name for logical in ("users", "messages", "connections")}
+    env = {
+        "CHATSTACK_USERS_TABLE": tables["users"],
+        "CHATSTACK_MESSAGES_TABLE": tables["messages"],
+        "CHATSTACK_CONNECTIONS_TABLE": tables["connections"],
+        "CHATSTACK_JWT_SECRET": SECRET,
+        "CHATSTACK_BCRYPT_ROUNDS": "10",
+        "CHATSTACK_MANAGEMENT_URL": management.url,
+        "AWS_ENDPOINT_URL": aws_endpoint,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    cached = [
+        runtime.settings,
+        runtime._dynamodb,
+        runtime.users,
+        runtime.connections,
+        runtime.messages,
+        runtime.jwt_secret,
+        runtime.poster,
+    ]
+    for function in cached:
+        function.cache_clear()
+    yield tables
+    for function in cached:
+        function.cache_clear()
+
+
+def rest(handler: Any, body: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    answer = handler(event("rest_post", body=raw), context("rest"))
+    return answer["statusCode"], json.loads(answer["body"]), answer["headers"]
+
+
+def ws(handler: Any, connection_id: str, frame: Any) -> dict[str, Any]:
+    message = event("ws_message", body=frame if isinstance(frame, str) else json.dumps(frame))
+    message["requestContext"]["connectionId"] = connection_id
+    answer = handler(message, context("ws"))
+    assert answer["statusCode"] == 200
+    return json.loads(answer["body"])
+
+
+def connected(token: str, connection_id: str) -> dict[str, Any]:
+    hello = event("ws_connect")
+    hello["queryStringParameters"] = {"token": token}
+    hello["requestContext"]["connectionId"] = connection_id
+    return connect.handler(hello, context("connect"))
+
+
+def test_signup_and_login_answer_the_contract(deployed):
+    """signup answers 201 with CORS; login answers a token; errors carry the request id."""
+    status, body, headers = rest(
+        signup.handler, {"email": "Ada@Example.com", "password": "password1", "username": "ada"}
+    )
+    assert status == 201 and set(body) == {"userId", "email", "username"}
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    status, answer, _ = rest(login.handler, {"email": "ada@example.com", "password": "password1"})
+    assert status == 200 and answer["user"] == body and answer["expiresIn"] == 86400
+    status, error, _ = rest(signup.handler, "not json")
+    assert status == 400 and error["error"]["code"] == "INVALID_JSON"
+    assert error["error"]["requestId"] == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+
+
+def test_base64_encoded_bodies_are_decoded(deployed):
+    """A body API Gateway passes base64-encoded is decoded before parsing."""
+    import base64
+
+    raw = json.dumps({"email": "b64@example.com", "password": "password1", "username": "b"})
+    encoded = event("rest_post", body=base64.b64encode(raw.encode()).decode(), isBase64Encoded=True)
+    answer = signup.handler(encoded, context("signup"))
+    assert answer["statusCode"] == 201, answer
+
+
+def test_connect_refuses_bad_tokens_and_stores_good_ones(deployed):
+    """$connect answers 401 for a bad token and 200 for a valid one."""
+    assert connected("bad", "L0SM9cOFvHcCIhw=")["statusCode"] == 401
+    rest(signup.handler, {"email": "c@example.com", "password": "password1", "username": "c"})
+    _, answer, _ = rest(login.handler, {"email": "c@example.com", "password": "password1"})
+    assert connected(answer["token"], "L0SM9cOFvHcCIhw=") == {"statusCode": 200}
+
+
+def test_routes_answer_frames_and_the_broadcaster_fans_out(deployed, management):
+    """join, send, history and $default answer frames; the stream event reaches the members."""
+    rest(signup.handler, {"email": "d@example.com", "password": "password1", "username": "d"})
+    _, answer, _ = rest(login.handler, {"email": "d@example.com", "password": "password1"})
+    connected(answer["token"], "conn-A=")
+    assert ws(join_room.handler, "conn-A=", {"action": "joinRoom", "roomId": "lab"}) == {
+        "type": "ack",
+        "action": "joinRoom",
+        "roomId": "lab",
+    }
+    ack = ws(
+        send_message.handler, "conn-A=", {"action": "sendMessage", "roomId": "lab", "message": "hi"}
+    )
+    assert ack["type"] == "ack" and ack["duplicate"] is False
+    page = ws(get_messages.handler, "conn-A=", {"action": "getMessages", "roomId": "lab"})
+    assert [m["message"] for m in page["messages"]] == ["hi"]
+    assert ws(default.handler, "conn-A=", "nope")["code"] == "INVALID_JSON"
+    assert ws(default.handler, "conn-A=", {"action": "dance"})["code"] == "UNKNOWN_ACTION"
+
+    stream = event("stream_insert")
+    image = stream["Records"][0]["dynamodb"]["NewImage"]
+    image["roomId"]["S"], image["pk"]["S"] = "lab", "room#lab"
+    result = broadcaster.handler(stream, context("broadcaster"))
+    assert result == {"batchItemFailures": []}
+    assert [(cid, frame["message"]) for cid, frame in management.posts] == [
+        ("conn-A=", "hello <b>world</b>")
+    ]
+
+
+def test_disconnect_forgets_the_connection(deployed):
+    """$disconnect removes the connection: a later send from it is not in any room."""
+    rest(signup.handler, {"email": "e@example.com", "password": "password1", "username": "e"})
+    _, answer, _ = rest(login.handler, {"email": "e@example.com", "password": "password1"})
+    connected(answer["token"], "L0SM9cOFvHcCIhw=")
+    assert disconnect.handler(event("ws_disconnect"), context("disconnect")) == {"statusCode": 200}
+    frame = ws(
+        send_message.handler,
+        "L0SM9cOFvHcCIhw=",
+        {"action": "sendMessage", "roomId": "general", "message": "x"},
+    )
+    assert frame["code"] == "NOT_IN_ROOM"
