@@ -146,12 +146,13 @@ class LocalStage:
         return self.urls
 
     async def stop(self) -> None:
-        """Close every connection (running ``$disconnect``), then stop the servers and moto."""
-        for runner in reversed(self._runners):
-            await runner.cleanup()
+        """Stop tailing the stream, close every connection (running ``$disconnect``), then stop
+        the servers and moto."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for runner in reversed(self._runners):
+            await runner.cleanup()
         if self._invoker is not None:
             self._invoker.shutdown()
         self.aws.stop()

@@ -1,13 +1,16 @@
 # One function per entry of stack.json, all from the same package, each with its own role
 # granting exactly what stack.json lists for it.
 #
-# Runtime python3.12 (the package is built for it). Architecture arm64 by default: Graviton is
-# about 20 % cheaper per GB-second than x86_64 and bcrypt has native wheels for both. Memory and
-# timeout come from stack.json: signup and login get 1024 MB because bcrypt at cost 12 is pure
-# CPU and Lambda allots CPU in proportion to memory (about 0.6 vCPU at 1024 MB), which keeps a
-# hash near 0.3 s; the WebSocket routes do one or two DynamoDB calls in 256 MB within 10 s
-# (API Gateway itself gives up after 29 s); the broadcaster gets 512 MB and 60 s for a batch of
-# 100 stream records, each posted to every member of its room.
+# Runtime python3.12: the package is built for it (reference_stack/package.py). Architecture
+# arm64 by default: Graviton costs 20 % less per GB-second than x86_64, and every dependency,
+# bcrypt included, has an aarch64 wheel. Memory and timeout come from stack.json:
+# - signup and login, 1024 MB / 10 s: a bcrypt hash at cost 12 is pure CPU (about 0.3 s of one
+#   full core), and Lambda gives CPU in proportion to memory (1 vCPU at 1769 MB), so 1024 MB
+#   keeps a login near half a second without paying for idle memory;
+# - the WebSocket routes, 256 MB / 10 s (5 s for $default): one to three DynamoDB calls each;
+#   API Gateway gives up on an integration after 29 s anyway;
+# - the broadcaster, 512 MB / 60 s: a batch of up to 100 stream records, each posted through
+#   @connections to every member of its room, one HTTPS call per member.
 
 locals {
   # The value of every CHATSTACK_* variable a function may be given; each function gets exactly
@@ -42,6 +45,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:No VPC: the functions reach only DynamoDB, SSM and API Gateway over AWS's endpoints with IAM; a VPC would add NAT or endpoint cost at rest for nothing.
   #checkov:skip=CKV_AWS_115:No reserved concurrency: new accounts have 10 in all, and reserving some per function fails there; the stages' throttles bound the load instead.
   #checkov:skip=CKV_AWS_272:No code signing: the package is built reproducibly from the repository and pinned by source_code_hash; signing needs an AWS Signer profile per account.
+  #checkov:skip=CKV_AWS_50:Tracing is PassThrough by default (var.lambda_tracing_mode): Active samples the first request of every second, at chat rates nearly every invocation, $5 per million traces.
 
   function_name    = each.value.name
   description      = "chatstack ${each.key}: ${each.value.handler}"
@@ -70,7 +74,7 @@ resource "aws_lambda_function" "this" {
   }
 
   tracing_config {
-    mode = "Active"
+    mode = var.lambda_tracing_mode
   }
 
   depends_on = [aws_iam_role_policy.function]

@@ -43,6 +43,17 @@ variable "lambda_architecture" {
   }
 }
 
+variable "lambda_tracing_mode" {
+  description = "X-Ray tracing of the functions. PassThrough (default) traces what an upstream service sampled (the REST stage does); Active samples on its own: the first request of every second, which at chat rates is nearly every invocation, at $5 per million traces."
+  type        = string
+  default     = "PassThrough"
+
+  validation {
+    condition     = contains(["Active", "PassThrough"], var.lambda_tracing_mode)
+    error_message = "lambda_tracing_mode must be Active or PassThrough."
+  }
+}
+
 variable "cors_origin" {
   description = "Access-Control-Allow-Origin of the REST API. Default (null): the stage's own web origin, https://{cloudfront domain}. \"*\" lets a front end served from anywhere (a local dev server) call it; the API takes a bearer token in the body, never cookies."
   type        = string

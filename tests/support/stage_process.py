@@ -46,8 +46,17 @@ class RunningStage:
         return self.process.returncode
 
 
+def _aws_endpoint(stderr: Path) -> str:
+    """The embedded AWS endpoint from the stage's "stage started" log line, once written."""
+    for line in stderr.read_text().splitlines():
+        if '"stage started"' in line and line.endswith("}"):
+            return json.loads(line)["aws_endpoint"]
+    return ""
+
+
 def start_stage(workdir: Path, *extra_args: str, timeout: float = 60.0) -> RunningStage:
-    """Run ``chatstack up`` on free loopback ports; return once its stage file is written."""
+    """Run ``chatstack up`` on free loopback ports; return once it wrote its stage file, logged
+    its start and printed its URLs."""
     workdir.mkdir(parents=True, exist_ok=True)
     stage_file = workdir / "stage.json"
     stdout, stderr = workdir / "stdout.log", workdir / "stderr.log"
@@ -72,18 +81,20 @@ def start_stage(workdir: Path, *extra_args: str, timeout: float = 60.0) -> Runni
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
-    while not stage_file.exists():
+    # Ready means all three signs are out: the stage file, the "stage started" log line (with the
+    # AWS endpoint) and the printed URLs — the stage writes them in that order, moments apart.
+    while not (
+        stage_file.exists()
+        and (aws_endpoint := _aws_endpoint(stderr))
+        and "Web app:" in stdout.read_text(errors="replace")
+    ):
         if process.poll() is not None:
             raise RuntimeError(f"chatstack up exited {process.returncode}: {stderr.read_text()}")
         if time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError(f"chatstack up wrote no stage file within {timeout} s")
+            raise RuntimeError(f"chatstack up was not ready within {timeout} s")
         time.sleep(0.05)
     urls = json.loads(stage_file.read_text())
-    aws_endpoint = ""
-    for line in stderr.read_text().splitlines():
-        if '"stage started"' in line:
-            aws_endpoint = json.loads(line)["aws_endpoint"]
     return RunningStage(
         process=process,
         rest_url=urls["rest_url"],
