@@ -3,9 +3,11 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 VENV := .venv
+CHECKOV_VERSION := 3.3.30
+CHECKOV := .tools/checkov/bin/checkov
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup up test conform lint format unit integration bench clean
+.PHONY: setup up test conform lint format unit integration terraform checkov bench clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -16,6 +18,13 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	touch $@
 
 setup: $(VENV)/.synced
+
+# checkov pins its own boto3 and ships a module named hcl2: it gets a venv of its own.
+$(CHECKOV):
+	$(PYTHON) -m venv .tools/checkov
+	.tools/checkov/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+
+checkov: $(CHECKOV)
 
 up: setup
 	$(VENV)/bin/chatstack up $(ARGS)
@@ -28,7 +37,7 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: setup lint
+test: setup lint checkov
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 	$(VENV)/bin/chatstack conform --junit-xml reports/conformance.xml --results-json reports/conformance.json
 
@@ -40,6 +49,9 @@ unit: setup
 
 integration: setup
 	$(VENV)/bin/pytest tests/integration
+
+terraform: setup checkov
+	$(VENV)/bin/pytest tests/terraform
 
 bench: setup
 	$(VENV)/bin/python -m benchmarks.import_times

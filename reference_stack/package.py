@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 import venv
 import zipfile
@@ -30,8 +31,12 @@ from pathlib import Path
 
 __all__ = [
     "ARCHITECTURES",
+    "BUILD",
     "DEFAULT_PYTHON_VERSION",
+    "MAX_UNPACKED_BYTES",
+    "MAX_ZIP_BYTES",
     "RUNTIME_PACKAGES",
+    "PackageError",
     "PackageReport",
     "build",
     "locked_requirements",
@@ -51,6 +56,7 @@ MAX_UNPACKED_BYTES = 250 * 1024 * 1024
 
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold
 _SKIPPED_DIRS = {"__pycache__", "bin"}
+_COMPLETE = ".complete"  # marks a finished dependency install
 
 
 class PackageError(Exception):
@@ -142,15 +148,19 @@ def _pip() -> list[str]:
 def _install_dependencies(
     requirements: list[str], arch: str, python_version: str, cache: Path
 ) -> Path:
-    """Install ``requirements`` for the Lambda platform into a cached directory; return it."""
+    """Install ``requirements`` for the Lambda platform into a cached directory; return it.
+
+    The install goes to a directory of its own, renamed into place when complete, so a build
+    that dies half-way, or two builds at once, never leave a partial cache behind.
+    """
     key = hashlib.sha256(
         json.dumps([ARCHITECTURES[arch], python_version, requirements]).encode()
     ).hexdigest()[:16]
     target = cache / f"{arch}-py{python_version}-{key}"
-    done = target / ".complete"
-    if done.exists():
+    if (target / _COMPLETE).exists():
         return target
-    shutil.rmtree(target, ignore_errors=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=cache))
     command = [
         *_pip(),
         "install",
@@ -166,15 +176,23 @@ def _install_dependencies(
         "--implementation",
         "cp",
         "--target",
-        str(target),
+        str(staging),
         "--cache-dir",
         str(PIP_CACHE),
         *requirements,
     ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise PackageError(f"pip install failed:\n{result.stdout}{result.stderr}")
-    done.write_text("\n".join(requirements) + "\n", encoding="utf-8")
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise PackageError(f"pip install failed:\n{result.stdout}{result.stderr}")
+        (staging / _COMPLETE).write_text("\n".join(requirements) + "\n", encoding="utf-8")
+        shutil.rmtree(target, ignore_errors=True)  # an incomplete one from an older build
+        staging.rename(target)
+    except OSError:
+        if not (target / _COMPLETE).exists():  # not another build finishing first
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
@@ -182,7 +200,7 @@ def _files(base: Path, top: Path) -> Iterator[tuple[str, Path]]:
     """(name in the zip, path) of every file under ``top``, without caches and scripts."""
     for path in top.rglob("*"):
         relative = path.relative_to(base)
-        if not path.is_file() or path.name == ".complete" or path.suffix == ".pyc":
+        if not path.is_file() or path.name == _COMPLETE or path.suffix == ".pyc":
             continue
         if _SKIPPED_DIRS & set(relative.parts[:-1]):
             continue

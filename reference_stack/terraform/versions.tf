@@ -6,7 +6,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.0.0, < 7.0.0"
+      version = ">= 6.25.0, < 7.0.0" # the schema tests/terraform checks against
     }
     random = {
       source  = "hashicorp/random"

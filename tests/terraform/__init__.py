@@ -1,0 +1,1 @@
+"""The reference deployment (Terraform, Lambda package, scripts), checked offline."""
