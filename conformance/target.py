@@ -61,52 +61,77 @@ def _chatstack_command() -> str:
 
 
 class LocalStage:
-    """A local stage started for this run (``chatstack up`` on free ports) and stopped after."""
+    """A local stage in a child process (``chatstack up`` on free loopback ports).
 
-    def __init__(self, startup_timeout: float = 60.0) -> None:
+    Its stage file and logs (``stdout.log``, ``stderr.log``) are kept in ``workdir`` — a
+    temporary folder, removed on ``stop()``, when none is given. ``extra_args`` go to
+    ``chatstack up``.
+    """
+
+    def __init__(
+        self,
+        *extra_args: str,
+        workdir: Path | None = None,
+        bcrypt_rounds: int = 10,
+        startup_timeout: float = 60.0,
+    ) -> None:
         self.jwt_secret = secrets.token_hex(32)
-        self._dir = Path(tempfile.mkdtemp(prefix="chatstack-conform-"))
-        self._log = (self._dir / "stage.log").open("wb")
-        stage_file = self._dir / "stage.json"
-        self.process = subprocess.Popen(
-            [
-                _chatstack_command(),
-                "up",
-                "--rest-port",
-                "0",
-                "--ws-port",
-                "0",
-                "--web-port",
-                "0",
-                "--stage-file",
-                str(stage_file),
-                "--bcrypt-rounds",
-                "10",
-                "--jwt-secret",
-                self.jwt_secret,
-            ],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+        self._temporary = workdir is None
+        self.workdir = (
+            Path(tempfile.mkdtemp(prefix="chatstack-stage-")) if workdir is None else workdir
         )
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.stage_file = self.workdir / "stage.json"
+        self.stdout, self.stderr = self.workdir / "stdout.log", self.workdir / "stderr.log"
+        command = [
+            _chatstack_command(),
+            "up",
+            "--rest-port",
+            "0",
+            "--ws-port",
+            "0",
+            "--web-port",
+            "0",
+            "--stage-file",
+            str(self.stage_file),
+            "--bcrypt-rounds",
+            str(bcrypt_rounds),
+            "--jwt-secret",
+            self.jwt_secret,
+            *extra_args,
+        ]
+        with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
+            self.process = subprocess.Popen(
+                command, stdout=out, stderr=err, stdin=subprocess.DEVNULL
+            )
         deadline = time.monotonic() + startup_timeout
-        while not stage_file.exists():
+        while not self.stage_file.exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
+                log = self.stderr.read_text(errors="replace")[-2000:]
                 self.stop()
-                log = (self._dir / "stage.log").read_text(errors="replace")[-2000:]
                 raise TargetError(f"the local stage did not start:\n{log}")
             time.sleep(0.05)
-        self.rest_url, self.ws_url = read_stage_file(stage_file)
+        self.rest_url, self.ws_url = read_stage_file(self.stage_file)
+        self.web_url = json.loads(self.stage_file.read_text())["web_url"]
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM (then SIGKILL after ``timeout``); returns the exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(15)
+                self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        self._log.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
+                self.process.wait(timeout)
+        if self._temporary:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        return self.process.returncode
+
+    def __enter__(self) -> LocalStage:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
 
 def resolve(
