@@ -7,7 +7,7 @@ CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup up test conform lint format unit integration terraform checkov bench clean
+.PHONY: setup up test conform lint format unit integration terraform checkov bench clean frontend chromium
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -26,7 +26,22 @@ $(CHECKOV):
 
 checkov: $(CHECKOV)
 
-up: setup
+# The web app: `npm ci` when the lockfile changes, `npm run build` when a source does.
+FRONTEND_SOURCES := $(shell find frontend/src -type f) $(addprefix frontend/,index.html package.json package-lock.json tsconfig.json vite.config.ts)
+
+frontend/node_modules/.package-lock.json: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci
+
+frontend/dist/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+
+frontend: frontend/dist/index.html
+
+# The browser tests drive Debian's chromium (`playwright install` cannot download here).
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+up: setup frontend
 	$(VENV)/bin/chatstack up $(ARGS)
 
 lint: setup
@@ -37,7 +52,8 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: setup lint checkov
+test: setup lint checkov frontend chromium
+	cd frontend && npx vitest run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 	$(VENV)/bin/chatstack conform --junit-xml reports/conformance.xml --results-json reports/conformance.json
 
@@ -58,4 +74,4 @@ bench: setup
 	$(VENV)/bin/python -m benchmarks.broadcast_latency
 
 clean:
-	rm -rf .venv .tools .pytest_cache .ruff_cache reports
+	rm -rf .venv .tools .pytest_cache .ruff_cache reports frontend/node_modules frontend/dist

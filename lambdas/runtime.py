@@ -10,7 +10,7 @@ from lambdas.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: a function that needs no AWS never loads boto3
     from lambdas.domain.connections import ConnectionStore
-    from lambdas.domain.delivery import ManagementApiPoster
+    from lambdas.domain.fanout import Poster
     from lambdas.domain.messages import MessageStore
     from lambdas.domain.users import UserStore
 
@@ -79,10 +79,25 @@ def jwt_secret() -> str:
 
 
 @functools.cache
-def poster() -> ManagementApiPoster:
-    """Delivery to ``@connections`` at ``CHATSTACK_MANAGEMENT_URL``, exactly as on AWS."""
-    from lambdas.domain.delivery import ManagementApiPoster
+def poster() -> Poster:
+    """Delivery to ``@connections`` at ``CHATSTACK_MANAGEMENT_URL``, exactly as on AWS.
 
+    ``CHATSTACK_DELIVERY=signed`` (default): SigV4-signed POSTs over keep-alive connections,
+    many at once, with botocore's credential chain and signer; ``boto3``: one
+    ``post_to_connection`` call after another.
+    """
     s = settings()
     s.require("management_url")
-    return ManagementApiPoster(_client("apigatewaymanagementapi", endpoint_url=s.management_url))
+    if s.delivery == "boto3":
+        from lambdas.domain.delivery import ManagementApiPoster
+
+        return ManagementApiPoster(
+            _client("apigatewaymanagementapi", endpoint_url=s.management_url)
+        )
+    import boto3
+
+    from lambdas.domain.signed_delivery import SignedPoster
+
+    session = boto3.Session()
+    region = session.region_name or "us-east-1"
+    return SignedPoster(s.management_url, region, session.get_credentials())

@@ -14,6 +14,7 @@
 | ``CHATSTACK_CONNECTION_TTL_SECONDS`` | 86400 | $connect, joinRoom |
 | ``CHATSTACK_MAX_ROOMS`` | 50 | joinRoom |
 | ``CHATSTACK_DEDUPE_TTL_SECONDS`` | 86400 | sendMessage (``clientMessageId`` window) |
+| ``CHATSTACK_DELIVERY`` | ``signed`` | broadcaster: ``signed`` (SigV4, keep-alive) or ``boto3`` |
 """
 
 from __future__ import annotations
@@ -46,6 +47,13 @@ def _int(
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name) or choices[0]
+    if value not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     users_table: str = ""
@@ -60,6 +68,7 @@ class Settings:
     connection_ttl_seconds: int = 86400
     max_rooms: int = 50
     dedupe_ttl_seconds: int = 86400
+    delivery: str = "signed"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +93,7 @@ class Settings:
             connection_ttl_seconds=_int(env, "CHATSTACK_CONNECTION_TTL_SECONDS", 86400),
             max_rooms=_int(env, "CHATSTACK_MAX_ROOMS", 50),
             dedupe_ttl_seconds=_int(env, "CHATSTACK_DEDUPE_TTL_SECONDS", 86400),
+            delivery=_choice(env, "CHATSTACK_DELIVERY", ("signed", "boto3")),
         )
 
     def require(self, *names: str) -> None:

@@ -6,13 +6,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lambdas.domain.fanout import ConnectionGone, DeliveryFailed
+from lambdas.domain.fanout import ConnectionGone, DeliveryFailed, OneAtATime
 
 __all__ = ["ManagementApiPoster"]
 
 
-class ManagementApiPoster:
-    """A ``Poster`` over a boto3 ``apigatewaymanagementapi`` client."""
+class ManagementApiPoster(OneAtATime):
+    """A ``Poster`` over a boto3 ``apigatewaymanagementapi`` client, one post at a time."""
 
     def __init__(self, client: Any) -> None:
         self._client = client

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -13,8 +13,10 @@ from lambdas.domain.messages import MESSAGE_KIND, message_from_item
 __all__ = [
     "BatchReport",
     "ConnectionGone",
+    "Deliveries",
     "DeliveryFailed",
     "FanoutReport",
+    "OneAtATime",
     "Poster",
     "fan_out",
     "process_stream_batch",
@@ -31,11 +33,51 @@ class DeliveryFailed(Exception):
     """A delivery failed for another reason, after the client's own retries."""
 
 
+@dataclass
+class Deliveries:
+    """What became of one frame posted to many connections."""
+
+    delivered: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
 class Poster(Protocol):
-    """Sends one frame to one connection; the ``@connections`` POST on AWS."""
+    """Sends one frame to many connections: ``@connections`` POSTs on AWS.
+
+    ``time_left()`` says how many seconds remain for retries (the function's budget).
+    """
+
+    time_left: Callable[[], float]
+
+    def deliver(self, connection_ids: Sequence[str], data: bytes) -> Deliveries:
+        """Post ``data`` to each connection; one failing never stops the others."""
+
+
+class OneAtATime:
+    """A ``Poster`` built on ``post``, one connection after another."""
+
+    time_left: Callable[[], float] = staticmethod(lambda: float("inf"))
 
     def post(self, connection_id: str, data: bytes) -> None:
         """Deliver ``data``; raises ConnectionGone or DeliveryFailed."""
+        raise NotImplementedError
+
+    def deliver(self, connection_ids: Sequence[str], data: bytes) -> Deliveries:
+        outcome = Deliveries()
+        for connection_id in connection_ids:
+            try:
+                self.post(connection_id, data)
+            except ConnectionGone:
+                outcome.gone.append(connection_id)
+            except Exception as exc:
+                outcome.failed.append(connection_id)
+                log.warning(
+                    "post failed", extra={"connection_id": connection_id, "error": repr(exc)}
+                )
+            else:
+                outcome.delivered.append(connection_id)
+        return outcome
 
 
 @dataclass
@@ -58,27 +100,20 @@ def fan_out(
     logged and does not stop the rest.
     """
     data = encode(message_frame(message)).encode("utf-8")
-    report = FanoutReport()
-    for connection_id in recipients:
+    outcome = poster.deliver(list(recipients), data)
+    report = FanoutReport(
+        delivered=len(outcome.delivered), gone=outcome.gone, failed=outcome.failed
+    )
+    for connection_id in outcome.gone:
         try:
-            poster.post(connection_id, data)
-            report.delivered += 1
-        except ConnectionGone:
-            report.gone.append(connection_id)
-            try:
-                remove_connection(connection_id, message.room_id)
-            except Exception:
-                log.exception("removing stale connection %s failed", connection_id)
-        except Exception as exc:
-            report.failed.append(connection_id)
-            log.error(
-                "delivery failed",
-                extra={
-                    "connection_id": connection_id,
-                    "message_id": message.message_id,
-                    "error": repr(exc),
-                },
-            )
+            remove_connection(connection_id, message.room_id)
+        except Exception:
+            log.exception("removing stale connection %s failed", connection_id)
+    for connection_id in outcome.failed:
+        log.error(
+            "delivery failed",
+            extra={"connection_id": connection_id, "message_id": message.message_id},
+        )
     return report
 
 

@@ -12,9 +12,10 @@ from lambdas.logs import logger, with_context
 @with_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     store = runtime.connections()
-    report = process_stream_batch(
-        event.get("Records", []), store.members, runtime.poster(), store.remove
-    )
+    poster = runtime.poster()
+    # Retries stop a second before the function would time out.
+    poster.time_left = lambda: context.get_remaining_time_in_millis() / 1000 - 1.0
+    report = process_stream_batch(event.get("Records", []), store.members, poster, store.remove)
     logger.info(
         "batch fanned out",
         extra={

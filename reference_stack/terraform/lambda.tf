@@ -26,6 +26,7 @@ locals {
       CHATSTACK_CONNECTION_TTL_SECONDS = tostring(var.settings.connection_ttl_seconds)
       CHATSTACK_MAX_ROOMS              = tostring(var.settings.max_rooms)
       CHATSTACK_DEDUPE_TTL_SECONDS     = tostring(var.settings.dedupe_ttl_seconds)
+      CHATSTACK_DELIVERY               = var.settings.delivery
     },
   )
   cors_origin = coalesce(var.cors_origin, "https://${aws_cloudfront_distribution.web.domain_name}")

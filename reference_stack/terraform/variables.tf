@@ -68,8 +68,14 @@ variable "settings" {
     connection_ttl_seconds = optional(number, 86400)
     max_rooms              = optional(number, 50)
     dedupe_ttl_seconds     = optional(number, 86400)
+    delivery               = optional(string, "signed")
   })
   default = {}
+
+  validation {
+    condition     = contains(["signed", "boto3"], var.settings.delivery)
+    error_message = "settings.delivery must be signed or boto3 (lambdas/settings.py)."
+  }
 
   validation {
     condition     = var.settings.bcrypt_rounds >= 10 && var.settings.bcrypt_rounds <= 31

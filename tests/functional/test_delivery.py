@@ -1,4 +1,6 @@
-"""`ManagementApiPoster` (lambdas/domain/delivery.py) against a tiny @connections server."""
+"""Both delivery paths — boto3 (`ManagementApiPoster`) and SigV4 over keep-alive HTTP
+(`SignedPoster`) — against a tiny @connections server: every test runs on both, with the same
+expected results."""
 
 from __future__ import annotations
 
@@ -8,19 +10,18 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import unquote
 
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 from lambdas.contract.frames import Message
 from lambdas.domain.delivery import ManagementApiPoster
 from lambdas.domain.fanout import ConnectionGone, DeliveryFailed, fan_out
-
-NO_RETRIES = Config(
-    retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=5
-)
+from lambdas.domain.signed_delivery import SignedPoster
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Received:
     raw_path: str
     path: str
     body: bytes
+    authorization: str = ""
 
 
 class ConnectionsApi(ThreadingHTTPServer):
@@ -58,16 +60,31 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         path = unquote(self.path)
         with self.server.lock:
-            self.server.received.append(Received("POST", self.path, path, body))
+            self.server.received.append(
+                Received("POST", self.path, path, body, self.headers.get("Authorization", ""))
+            )
         connection_id = path.rsplit("/", 1)[-1]
         if connection_id.startswith("gone"):
             self._answer(410, {"message": "Gone"}, {"x-amzn-ErrorType": "GoneException"})
         elif connection_id.startswith("boom"):
             self._answer(500, {"message": "Internal server error"})
+        elif connection_id.startswith(("flaky", "throttled")) and self._first(connection_id):
+            status = 500 if connection_id.startswith("flaky") else 429
+            self._answer(
+                status,
+                {"message": "try again"},
+                {"x-amzn-ErrorType": "LimitExceededException"} if status == 429 else {},
+            )
         elif connection_id.startswith("forbidden"):
             self._answer(403, {"message": "Forbidden"}, {"x-amzn-ErrorType": "ForbiddenException"})
         else:
             self._answer(200, None)
+
+    def _first(self, connection_id):
+        """Whether this is the first request for ``connection_id`` (flaky ones fail once)."""
+        with self.server.lock:
+            seen = [r for r in self.server.received if r.path.endswith("/" + connection_id)]
+        return len(seen) == 1
 
     def _answer(self, status, payload, headers=None):
         data = b"" if payload is None else json.dumps(payload).encode()
@@ -100,21 +117,35 @@ def received(api) -> list[Received]:
     return api.received
 
 
-def poster_for(endpoint_url: str) -> ManagementApiPoster:
+def poster_for(endpoint_url: str, path: str = "boto3", attempts: int = 1) -> Any:
+    if path == "signed":
+        credentials = Credentials("functional", "functional")
+        return SignedPoster(
+            endpoint_url, "us-east-1", credentials, max_attempts=attempts, base_delay=0.01
+        )
     client = boto3.client(
         "apigatewaymanagementapi",
         endpoint_url=endpoint_url,
         region_name="us-east-1",
         aws_access_key_id="functional",
         aws_secret_access_key="functional",
-        config=NO_RETRIES,
+        config=Config(
+            retries={"total_max_attempts": attempts, "mode": "standard"},
+            connect_timeout=2,
+            read_timeout=5,
+        ),
     )
     return ManagementApiPoster(client)
 
 
+@pytest.fixture(params=["boto3", "signed"])
+def path(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def poster(api) -> ManagementApiPoster:
-    return poster_for(f"{api.url}/dev")
+def poster(api, path):
+    return poster_for(f"{api.url}/dev", path)
 
 
 def test_post_delivers_the_exact_bytes_to_the_connection_path(poster, received):
@@ -159,13 +190,13 @@ def test_other_modeled_error_raises_delivery_failed(poster):
         poster.post("forbidden-1=", b"{}")
 
 
-def test_unreachable_endpoint_raises_delivery_failed():
+def test_unreachable_endpoint_raises_delivery_failed(path):
     """A refused connection (a BotoCoreError) is DeliveryFailed."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(DeliveryFailed):
-        poster_for(f"http://127.0.0.1:{port}/dev").post("ok-1=", b"{}")
+        poster_for(f"http://127.0.0.1:{port}/dev", path).post("ok-1=", b"{}")
 
 
 def test_fan_out_through_the_management_api_isolates_each_failure(poster, received):
@@ -182,5 +213,40 @@ def test_fan_out_through_the_management_api_isolates_each_failure(poster, receiv
     assert report.gone == ["gone-1="]
     assert report.failed == ["boom-1="]
     assert removed == [("gone-1=", "dev")]
-    assert [r.path.rsplit("/", 1)[-1] for r in received] == ["ok-1=", "gone-1=", "boom-1=", "ok-2="]
+    sent = sorted(r.path.rsplit("/", 1)[-1] for r in received)
+    assert sent == sorted(["ok-1=", "gone-1=", "boom-1=", "ok-2="])
     assert all(json.loads(r.body)["messageId"] == "m-1" for r in received)
+
+
+@pytest.mark.parametrize("connection_id", ["flaky-1=", "throttled-1="])
+def test_a_transient_error_is_retried_then_delivered(api, path, received, connection_id):
+    """A 500 or 429 answered once is retried: delivered, after exactly two requests."""
+    poster = poster_for(f"{api.url}/dev", path, attempts=3)
+    poster.post(connection_id, b"{}")
+    assert len(received) == 2
+
+
+def test_retries_are_bounded(api, path, received):
+    """A recipient failing every time is given up after the attempts allowed."""
+    poster = poster_for(f"{api.url}/dev", path, attempts=2)
+    with pytest.raises(DeliveryFailed):
+        poster.post("boom-2=", b"{}")
+    assert len(received) == 2
+
+
+def test_signed_path_retries_forbidden_within_the_time_budget(api, received):
+    """403 is retried on the signed path, but never past the function's remaining time."""
+    poster = poster_for(f"{api.url}/dev", "signed", attempts=5)
+    poster.time_left = lambda: 0.0
+    with pytest.raises(DeliveryFailed):
+        poster.post("forbidden-2=", b"{}")
+    assert len(received) == 1
+
+
+def test_signed_requests_carry_a_sigv4_signature(api, received):
+    """Every signed POST carries an AWS4-HMAC-SHA256 Authorization for execute-api."""
+    poster_for(f"{api.url}/dev", "signed").deliver(["ok-a=", "ok-b="], b"{}")
+    assert len(received) == 2
+    for request in received:
+        assert request.authorization.startswith("AWS4-HMAC-SHA256 Credential=functional/")
+        assert "/us-east-1/execute-api/aws4_request" in request.authorization

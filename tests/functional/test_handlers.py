@@ -38,7 +38,11 @@ def event(name: str, **changes: Any) -> dict[str, Any]:
 
 
 def context(name: str) -> SimpleNamespace:
-    return SimpleNamespace(function_name=f"chatstack-test-{name}", aws_request_id="req-1")
+    return SimpleNamespace(
+        function_name=f"chatstack-test-{name}",
+        aws_request_id="req-1",
+        get_remaining_time_in_millis=lambda: 30_000,
+    )
 
 
 class Connections:

@@ -9,7 +9,7 @@ import pytest
 
 from lambdas.domain import keys
 from lambdas.domain.connections import ConnectionStore
-from lambdas.domain.fanout import process_stream_batch
+from lambdas.domain.fanout import OneAtATime, process_stream_batch
 from lambdas.domain.messages import MessageStore
 from lambdas.domain.tokens import Identity
 from reference_stack.local.events import stream_event
@@ -37,7 +37,7 @@ def inserted_messages(records):
     ]
 
 
-class RecordingPoster:
+class RecordingPoster(OneAtATime):
     def __init__(self):
         self.posts: list[tuple[str, dict]] = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 
@@ -19,8 +20,12 @@ def test_stage_file_has_the_shared_shape(stage):
     assert len(set(urls.values())) == 3
 
 
-def test_urls_are_printed(stage):
-    """On start the stage prints its three URLs."""
+async def test_urls_are_printed(stage):
+    """On start the stage prints its three URLs (just after writing its stage file)."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while "Web app:" not in stage.stdout.read_text():
+        assert asyncio.get_running_loop().time() < deadline, "no URLs printed within 10 s"
+        await asyncio.sleep(0.05)
     out = stage.stdout.read_text()
     for url in (stage.rest_url, stage.ws_url, stage.web_url):
         assert url in out

@@ -177,12 +177,17 @@ def test_manage_connections_is_post_only_on_this_apis_stage(tmp_path):
 
 def test_the_code_only_ever_posts_to_connections():
     """POST-only is enough: nothing in lambdas/ gets or deletes a connection."""
-    calls = set()
+    calls, methods = set(), set()
     for path in (ROOT / "lambdas").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Attribute) and node.attr.endswith("_connection"):
                 calls.add(node.attr)
-    assert calls == {"post_to_connection"}
+            if isinstance(node, ast.keyword) and node.arg == "method":
+                methods.add(getattr(node.value, "value", None))
+    assert calls - {"open_connection"} == {"post_to_connection"}  # asyncio's, for the signed path
+    assert methods == {"POST"}, "the signed path must sign POST requests only"
+    signed = (ROOT / "lambdas" / "domain" / "signed_delivery.py").read_text(encoding="utf-8")
+    assert '"POST {path} HTTP/1.1"' in signed.replace("f\"", "\"")
 
 
 def test_the_management_url_is_this_apis_stage():

@@ -10,12 +10,13 @@ from lambdas.contract.frames import Message, encode, message_frame
 from lambdas.domain.fanout import (
     ConnectionGone,
     DeliveryFailed,
+    OneAtATime,
     fan_out,
     process_stream_batch,
 )
 
 
-class FakePoster:
+class FakePoster(OneAtATime):
     """Records every post; answers Gone or Failed for chosen connection ids."""
 
     def __init__(self, gone=(), failing=(), crashing=()):

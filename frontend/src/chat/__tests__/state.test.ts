@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { chatReducer, drain, initialState, toSaved, type ChatAction, type ChatState } from "../state";
+import type { ClientFrame, ServerFrame } from "../types";
+import { ME, msg, OTHER } from "./fakeServer";
+
+function reduce(state: ChatState, ...actions: ChatAction[]): ChatState {
+  return actions.reduce(chatReducer, state);
+}
+const frame = (f: ServerFrame): ChatAction => ({ type: "frame", frame: f });
+function drained(state: ChatState): [ChatState, ClientFrame[]] {
+  const out = drain(state);
+  return [out.state, out.frames];
+}
+
+describe("chatReducer and drain", () => {
+  it("starts in general, restoring saved rooms and putting a message in flight back in the queue", () => {
+    const state = initialState(ME, {
+      rooms: ["general", "dev", "dev"],
+      activeRoom: "dev",
+      outbox: [{ clientMessageId: "c1", roomId: "dev", text: "hi", createdAt: 1, state: "sending" }],
+    });
+    expect(state.roomOrder).toEqual(["general", "dev"]);
+    expect(state.activeRoom).toBe("dev");
+    expect(state.outbox[0].state).toBe("queued");
+  });
+
+  it("on a new connection joins rooms one at a time and fetches history only for joined rooms", () => {
+    let state = reduce(initialState(ME, { rooms: ["dev", "ops"], activeRoom: "dev" }), { type: "opened" });
+    expect(state.rooms.general.joined).toBe(true);
+    expect(state.history.queue.map((r) => r.roomId)).toEqual(["dev", "general", "ops"]);
+    let frames: ClientFrame[];
+    [state, frames] = drained(state);
+    expect(frames).toEqual([
+      { action: "joinRoom", roomId: "dev" },
+      { action: "getMessages", roomId: "general", limit: 50 },
+    ]);
+    [state, frames] = drained(reduce(state, frame({ type: "ack", action: "joinRoom", roomId: "dev" })));
+    expect(frames).toEqual([{ action: "joinRoom", roomId: "ops" }]);
+    state = reduce(state, frame({ type: "messages", roomId: "general", messages: [msg(1)], nextBefore: null }));
+    [state, frames] = drained(state);
+    expect(frames).toEqual([{ action: "getMessages", roomId: "dev", limit: 50 }]);
+    expect(state.rooms.general.messages).toHaveLength(1);
+  });
+
+  it("shows an acknowledged message at once and does not double it when its broadcast follows", () => {
+    let state = reduce(initialState(ME), { type: "opened" });
+    state = reduce(state, {
+      type: "messageQueued",
+      message: { clientMessageId: "c1", roomId: "general", text: "hello", createdAt: 0, state: "queued" },
+    });
+    let frames: ClientFrame[];
+    [state, frames] = drained(state);
+    expect(frames).toContainEqual({ action: "sendMessage", roomId: "general", message: "hello", clientMessageId: "c1" });
+    const stored = { ...msg(9, "general", ME), message: "hello", clientMessageId: "c1" };
+    state = reduce(
+      state,
+      frame({ type: "ack", action: "sendMessage", roomId: "general", clientMessageId: "c1", messageId: stored.messageId, timestamp: stored.timestamp, duplicate: false }),
+    );
+    expect(state.outbox).toEqual([]);
+    expect(state.rooms.general.messages.map((m) => m.message)).toEqual(["hello"]);
+    state = reduce(state, frame({ type: "message", ...stored }));
+    expect(state.rooms.general.messages).toHaveLength(1);
+  });
+
+  it("counts unread messages of other rooms and announces others' messages, not one's own", () => {
+    let state = reduce(initialState(ME, { rooms: ["dev"] }), { type: "opened" });
+    state = reduce(state, frame({ type: "message", ...msg(1, "dev") }), frame({ type: "message", ...msg(2, "dev") }));
+    expect(state.rooms.dev.unread).toBe(2);
+    expect(state.announcement?.text).toBe(`${OTHER.username} in #dev: message 2`);
+    state = reduce(state, frame({ type: "message", ...msg(3, "general", ME) }));
+    expect(state.announcement?.text).toBe(`${OTHER.username} in #dev: message 2`);
+    state = reduce(state, { type: "roomSelected", roomId: "dev" });
+    expect(state.rooms.dev.unread).toBe(0);
+    state = reduce(state, frame({ type: "message", ...msg(1, "dev") }));
+    expect(state.rooms.dev.unread).toBe(0);
+  });
+
+  it("a refused join removes the room and says why", () => {
+    let state = reduce(initialState(ME), { type: "opened" }, { type: "roomAdded", roomId: "r51" });
+    [state] = drained(state);
+    expect(state.rooms.r51.joining).toBe(true);
+    state = reduce(state, frame({ type: "error", code: "TOO_MANY_ROOMS", message: "at most 50 rooms", action: "joinRoom" }));
+    expect(state.roomOrder).toEqual(["general"]);
+    expect(state.activeRoom).toBe("general");
+    expect(state.notice).toContain("at most 50 rooms");
+  });
+
+  it("a refused message is kept as failed and the next one goes out", () => {
+    let state = reduce(initialState(ME), { type: "opened" });
+    for (const id of ["c1", "c2"]) {
+      state = reduce(state, {
+        type: "messageQueued",
+        message: { clientMessageId: id, roomId: "general", text: id, createdAt: 0, state: "queued" },
+      });
+    }
+    [state] = drained(state);
+    state = reduce(state, frame({ type: "error", code: "VALIDATION_ERROR", message: "too long", action: "sendMessage" }));
+    const [, frames] = drained(state);
+    expect(state.outbox[0]).toMatchObject({ clientMessageId: "c1", state: "failed", error: "too long" });
+    expect(frames).toContainEqual({ action: "sendMessage", roomId: "general", message: "c2", clientMessageId: "c2" });
+  });
+
+  it("sends nothing while disconnected, and forgets what was in flight", () => {
+    let state = reduce(initialState(ME), { type: "opened" });
+    [state] = drained(state);
+    expect(state.history.inFlight).not.toBeNull();
+    state = reduce(state, { type: "closed", retryAt: 123 }, {
+      type: "messageQueued",
+      message: { clientMessageId: "c1", roomId: "general", text: "x", createdAt: 0, state: "queued" },
+    });
+    expect(state.history.inFlight).toBeNull();
+    expect(drained(state)[1]).toEqual([]);
+    expect(toSaved(state).outbox).toHaveLength(1);
+  });
+
+  it("asks for an older page only when there is one and none is loading", () => {
+    let state = reduce(initialState(ME), { type: "opened" });
+    [state] = drained(state);
+    state = reduce(state, frame({ type: "messages", roomId: "general", messages: [msg(51)], nextBefore: "cursor-51" }));
+    state = reduce(state, { type: "olderRequested", roomId: "general" }, { type: "olderRequested", roomId: "general" });
+    const [, frames] = drained(state);
+    expect(frames).toEqual([{ action: "getMessages", roomId: "general", limit: 50, before: "cursor-51" }]);
+  });
+});

@@ -1,0 +1,309 @@
+/**
+ * ChatClient: one WebSocket at a time, reconnected with backoff, driving the pure reducer.
+ *
+ * Everything with a side effect is injected (socket factory, timers, clock, randomness,
+ * storage), so the reconnect behaviour is unit-tested with a fake socket and fake timers.
+ */
+
+import { DEFAULT_BACKOFF, reconnectDelay, type BackoffPolicy } from "./backoff";
+import { newClientMessageId } from "./outbox";
+import {
+  chatReducer,
+  drain,
+  initialState,
+  toSaved,
+  type ChatAction,
+  type ChatState,
+  type SavedChat,
+} from "./state";
+import { DEFAULT_ROOM, parseFrame, type ClientFrame, type User } from "./types";
+
+/** The part of the browser's WebSocket this client uses. */
+export interface SocketLike {
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onclose: ((event: unknown) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface KeyValueStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export interface ChatClientOptions {
+  wsUrl: string;
+  token: string;
+  me: User;
+  createSocket?: (url: string) => SocketLike;
+  setTimeout?: (fn: () => void, ms: number) => unknown;
+  clearTimeout?: (handle: unknown) => void;
+  now?: () => number;
+  random?: () => number;
+  storage?: KeyValueStore | null;
+  backoff?: BackoffPolicy;
+  /** How often to send a keepalive frame (the gateway closes connections idle for 10 min). */
+  keepaliveMs?: number;
+  /** Give up on a handshake that has not completed after this long. */
+  connectTimeoutMs?: number;
+  /** True once the token can no longer open a connection. */
+  tokenExpired?: () => boolean;
+  /** Called instead of reconnecting when the token has expired. */
+  onSessionExpired?: () => void;
+}
+
+const OPEN = 1;
+export const KEEPALIVE_MS = 4 * 60 * 1000;
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+export function savedChatKey(userId: string): string {
+  return `chatstack.chat.${userId}`;
+}
+
+function loadSaved(storage: KeyValueStore | null, userId: string): SavedChat | null {
+  if (storage === null) return null;
+  try {
+    const raw = storage.getItem(savedChatKey(userId));
+    return raw === null ? null : (JSON.parse(raw) as SavedChat);
+  } catch {
+    return null;
+  }
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export class ChatClient {
+  private state: ChatState;
+  private readonly listeners = new Set<() => void>();
+  private socket: SocketLike | null = null;
+  private attempt = 0;
+  private stopped = true;
+  private retryTimer: unknown = null;
+  private connectTimer: unknown = null;
+  private keepaliveTimer: unknown = null;
+  private readonly o: Required<Omit<ChatClientOptions, "storage" | "onSessionExpired">> & {
+    storage: KeyValueStore | null;
+    onSessionExpired: () => void;
+  };
+
+  constructor(options: ChatClientOptions) {
+    this.o = {
+      createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+      setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+      clearTimeout: (handle) => globalThis.clearTimeout(handle as number),
+      now: () => Date.now(),
+      random: Math.random,
+      storage: null,
+      backoff: DEFAULT_BACKOFF,
+      keepaliveMs: KEEPALIVE_MS,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      tokenExpired: () => false,
+      onSessionExpired: () => {},
+      ...definedOnly(options),
+    } as ChatClient["o"];
+    this.state = initialState(options.me, loadSaved(this.o.storage, options.me.userId));
+  }
+
+  // --- for React (useSyncExternalStore) ---
+
+  getState = (): ChatState => this.state;
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  // --- lifecycle ---
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** Close for good (logout, or the view going away): no reconnect. */
+  stop(): void {
+    this.stopped = true;
+    this.clearTimers();
+    const socket = this.socket;
+    this.socket = null;
+    if (socket !== null) {
+      socket.onopen = socket.onclose = socket.onerror = socket.onmessage = null;
+      socket.close(1000, "bye");
+    }
+  }
+
+  /** Reconnect now instead of waiting for the backoff (a "Retry now" button, the browser going online). */
+  retryNow(): void {
+    if (this.stopped || this.state.status !== "disconnected") return;
+    this.connect();
+  }
+
+  // --- user intents ---
+
+  send(text: string, roomId: string = this.state.activeRoom): void {
+    this.dispatch({
+      type: "messageQueued",
+      message: {
+        clientMessageId: newClientMessageId(),
+        roomId,
+        text,
+        createdAt: this.o.now(),
+        state: "queued",
+      },
+    });
+  }
+
+  joinRoom(roomId: string): void {
+    this.dispatch({ type: "roomAdded", roomId });
+  }
+
+  leaveRoom(roomId: string): void {
+    if (roomId === DEFAULT_ROOM || this.state.rooms[roomId] === undefined) return;
+    const wasJoined = this.state.rooms[roomId].joined || this.state.rooms[roomId].joining;
+    this.dispatch({ type: "roomRemoved", roomId });
+    if (wasJoined) this.sendFrame({ action: "leaveRoom", roomId });
+  }
+
+  selectRoom(roomId: string): void {
+    this.dispatch({ type: "roomSelected", roomId });
+  }
+
+  loadOlder(roomId: string = this.state.activeRoom): void {
+    this.dispatch({ type: "olderRequested", roomId });
+  }
+
+  retryMessage(clientMessageId: string): void {
+    this.dispatch({ type: "messageRetried", clientMessageId });
+  }
+
+  discardMessage(clientMessageId: string): void {
+    this.dispatch({ type: "messageDiscarded", clientMessageId });
+  }
+
+  dismissNotice(): void {
+    this.dispatch({ type: "noticeDismissed" });
+  }
+
+  // --- internals ---
+
+  private dispatch(action: ChatAction): void {
+    const before = this.state;
+    const { state, frames } = drain(chatReducer(this.state, action));
+    this.state = state;
+    for (const frame of frames) this.sendFrame(frame);
+    // Sending may have dispatched again (a socket that answers at once): publish the latest.
+    const after = this.state;
+    if (after !== before) {
+      this.save(before, after);
+      for (const listener of this.listeners) listener();
+    }
+  }
+
+  private save(before: ChatState, after: ChatState): void {
+    if (this.o.storage === null) return;
+    if (
+      before.roomOrder === after.roomOrder &&
+      before.activeRoom === after.activeRoom &&
+      before.outbox === after.outbox
+    ) {
+      return;
+    }
+    try {
+      this.o.storage.setItem(savedChatKey(after.me.userId), JSON.stringify(toSaved(after)));
+    } catch {
+      // Storage full or disabled: the chat still works, it just forgets on reload.
+    }
+  }
+
+  private sendFrame(frame: ClientFrame): void {
+    if (this.socket !== null && this.socket.readyState === OPEN) {
+      this.socket.send(JSON.stringify(frame));
+    }
+  }
+
+  private clearTimers(): void {
+    for (const timer of [this.retryTimer, this.connectTimer, this.keepaliveTimer]) {
+      if (timer !== null) this.o.clearTimeout(timer);
+    }
+    this.retryTimer = this.connectTimer = this.keepaliveTimer = null;
+  }
+
+  private connect(): void {
+    this.clearTimers();
+    this.dispatch({ type: "connecting" });
+    const url = `${this.o.wsUrl}${this.o.wsUrl.includes("?") ? "&" : "?"}token=${encodeURIComponent(this.o.token)}`;
+    let socket: SocketLike;
+    try {
+      socket = this.o.createSocket(url);
+    } catch {
+      this.onClosed();
+      return;
+    }
+    this.socket = socket;
+    let receivedAny = false;
+    this.connectTimer = this.o.setTimeout(() => {
+      this.connectTimer = null;
+      if (this.socket === socket && socket.readyState !== OPEN) socket.close();
+    }, this.o.connectTimeoutMs);
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      if (this.connectTimer !== null) this.o.clearTimeout(this.connectTimer);
+      this.connectTimer = null;
+      this.scheduleKeepalive();
+      this.dispatch({ type: "opened" });
+    };
+    socket.onmessage = (event) => {
+      if (this.socket !== socket) return;
+      const frame = parseFrame(event.data);
+      if (frame === null) return;
+      if (!receivedAny) {
+        // The server answered on this connection: it works, so the backoff starts over.
+        receivedAny = true;
+        this.attempt = 0;
+      }
+      this.dispatch({ type: "frame", frame });
+    };
+    socket.onclose = () => {
+      if (this.socket !== socket) return;
+      this.onClosed();
+    };
+    socket.onerror = () => {
+      // A close event always follows; reconnecting is handled there.
+    };
+  }
+
+  private onClosed(): void {
+    this.socket = null;
+    this.clearTimers();
+    if (this.stopped) return;
+    if (this.o.tokenExpired()) {
+      this.dispatch({ type: "closed", retryAt: null });
+      this.stop();
+      this.o.onSessionExpired();
+      return;
+    }
+    const delay = reconnectDelay(this.attempt, this.o.backoff, this.o.random);
+    this.attempt += 1;
+    this.dispatch({ type: "closed", retryAt: this.o.now() + delay, failures: this.attempt });
+    this.retryTimer = this.o.setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private scheduleKeepalive(): void {
+    this.keepaliveTimer = this.o.setTimeout(() => {
+      this.keepaliveTimer = null;
+      if (this.stopped || this.socket === null) return;
+      this.dispatch({ type: "keepaliveDue" });
+      this.scheduleKeepalive();
+    }, this.o.keepaliveMs);
+  }
+}

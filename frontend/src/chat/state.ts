@@ -1,0 +1,411 @@
+/**
+ * The chat client's state and its reducer — pure: no socket, no timer, no storage.
+ *
+ * ``chatReducer`` folds connection events, server frames and user intents into ``ChatState``;
+ * ``drain`` then picks the frames to send now (joins, one history request, one message) and
+ * marks them in flight. ``ChatClient`` (client.ts) only carries frames between these and a socket.
+ */
+
+import {
+  applyPage,
+  refreshRequest,
+  requestFrame,
+  type HistoryRequest,
+  type RoomHistory,
+} from "./history";
+import { keyOf, maxKey, mergeMessages } from "./messages";
+import {
+  discard,
+  dropRoom,
+  enqueue,
+  failInFlight,
+  markSending,
+  nextToSend,
+  requeueInFlight,
+  retry,
+  settle,
+  type Outbox,
+  type OutgoingMessage,
+} from "./outbox";
+import {
+  DEFAULT_ROOM,
+  MAX_ROOMS,
+  type ChatMessage,
+  type ClientFrame,
+  type ServerFrame,
+  type User,
+} from "./types";
+
+export type ConnectionStatus = "connecting" | "connected" | "disconnected";
+
+export interface RoomState extends RoomHistory {
+  id: string;
+  /** Joined on the current connection (its joinRoom was acknowledged). */
+  joined: boolean;
+  /** A joinRoom is in flight. */
+  joining: boolean;
+  loadingOlder: boolean;
+  unread: number;
+  historyError: string | null;
+}
+
+export interface ChatState {
+  me: User;
+  status: ConnectionStatus;
+  /** When the next reconnect attempt is due (ms since the epoch), while disconnected. */
+  retryAt: number | null;
+  /** Connections opened so far. */
+  connections: number;
+  /** Connection attempts that failed in a row (reset once a connection works). */
+  failures: number;
+  rooms: Record<string, RoomState>;
+  roomOrder: string[];
+  activeRoom: string;
+  outbox: Outbox;
+  history: { inFlight: HistoryRequest | null; queue: HistoryRequest[] };
+  /** Something the user should know that belongs to no field (a refused join, say). */
+  notice: string | null;
+  /** The latest message from someone else, for the screen-reader live region. */
+  announcement: { seq: number; text: string } | null;
+}
+
+export type ChatAction =
+  | { type: "connecting" }
+  | { type: "opened" }
+  | { type: "closed"; retryAt: number | null; failures?: number }
+  | { type: "frame"; frame: ServerFrame }
+  | { type: "roomAdded"; roomId: string }
+  | { type: "roomRemoved"; roomId: string }
+  | { type: "roomSelected"; roomId: string }
+  | { type: "olderRequested"; roomId: string }
+  | { type: "keepaliveDue" }
+  | { type: "messageQueued"; message: OutgoingMessage }
+  | { type: "messageRetried"; clientMessageId: string }
+  | { type: "messageDiscarded"; clientMessageId: string }
+  | { type: "noticeDismissed" };
+
+/** What survives a page reload: the rooms, the one shown and the messages not yet sent. */
+export interface SavedChat {
+  rooms: string[];
+  activeRoom: string;
+  outbox: OutgoingMessage[];
+}
+
+function emptyRoom(id: string): RoomState {
+  return {
+    id,
+    messages: [],
+    syncedKey: null,
+    historyLoaded: false,
+    olderCursor: null,
+    joined: false,
+    joining: false,
+    loadingOlder: false,
+    unread: 0,
+    historyError: null,
+  };
+}
+
+export function initialState(me: User, saved?: Partial<SavedChat> | null): ChatState {
+  const names = [DEFAULT_ROOM, ...(saved?.rooms ?? []).filter((r) => r !== DEFAULT_ROOM)];
+  const roomOrder = [...new Set(names)].slice(0, MAX_ROOMS);
+  const rooms = Object.fromEntries(roomOrder.map((id) => [id, emptyRoom(id)]));
+  const activeRoom =
+    saved?.activeRoom && roomOrder.includes(saved.activeRoom) ? saved.activeRoom : DEFAULT_ROOM;
+  const outbox = requeueInFlight((saved?.outbox ?? []).filter((m) => roomOrder.includes(m.roomId)));
+  return {
+    me,
+    status: "connecting",
+    retryAt: null,
+    connections: 0,
+    failures: 0,
+    rooms,
+    roomOrder,
+    activeRoom,
+    outbox,
+    history: { inFlight: null, queue: [] },
+    notice: null,
+    announcement: null,
+  };
+}
+
+export function toSaved(state: ChatState): SavedChat {
+  return {
+    rooms: state.roomOrder,
+    activeRoom: state.activeRoom,
+    outbox: [...requeueInFlight(state.outbox)],
+  };
+}
+
+function mapRooms(state: ChatState, f: (room: RoomState) => RoomState): Record<string, RoomState> {
+  return Object.fromEntries(state.roomOrder.map((id) => [id, f(state.rooms[id])]));
+}
+
+function withRoom(state: ChatState, roomId: string, change: Partial<RoomState>): ChatState {
+  const room = state.rooms[roomId];
+  if (room === undefined) return state;
+  return { ...state, rooms: { ...state.rooms, [roomId]: { ...room, ...change } } };
+}
+
+function removeRoom(state: ChatState, roomId: string): ChatState {
+  if (roomId === DEFAULT_ROOM || state.rooms[roomId] === undefined) return state;
+  const rooms = { ...state.rooms };
+  delete rooms[roomId];
+  return {
+    ...state,
+    rooms,
+    roomOrder: state.roomOrder.filter((id) => id !== roomId),
+    activeRoom: state.activeRoom === roomId ? DEFAULT_ROOM : state.activeRoom,
+    outbox: dropRoom(state.outbox, roomId),
+    history: { ...state.history, queue: state.history.queue.filter((r) => r.roomId !== roomId) },
+  };
+}
+
+/** Every room brought up to date on a new connection: the room on screen first. */
+function refreshQueue(state: ChatState): HistoryRequest[] {
+  const order = [state.activeRoom, ...state.roomOrder.filter((id) => id !== state.activeRoom)];
+  return order.map((id) => refreshRequest(id, state.rooms[id]));
+}
+
+function excerpt(text: string, max = 160): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function onMessage(state: ChatState, message: ChatMessage): ChatState {
+  const room = state.rooms[message.roomId];
+  const own = message.userId === state.me.userId;
+  const outbox =
+    own && message.clientMessageId !== null
+      ? settle(state.outbox, message.clientMessageId)[0]
+      : state.outbox;
+  if (room === undefined) return outbox === state.outbox ? state : { ...state, outbox };
+  const messages = mergeMessages(room.messages, [message]);
+  const isNew = messages !== room.messages;
+  const next: RoomState = {
+    ...room,
+    messages,
+    syncedKey: maxKey(room.syncedKey, keyOf(message)),
+    unread: room.unread + (isNew && !own && message.roomId !== state.activeRoom ? 1 : 0),
+  };
+  let announcement = state.announcement;
+  if (isNew && !own) {
+    const where = message.roomId === state.activeRoom ? "" : ` in #${message.roomId}`;
+    announcement = {
+      seq: (announcement?.seq ?? 0) + 1,
+      text: `${message.username}${where}: ${excerpt(message.message)}`,
+    };
+  }
+  return { ...state, outbox, announcement, rooms: { ...state.rooms, [room.id]: next } };
+}
+
+function onFrame(state: ChatState, frame: ServerFrame): ChatState {
+  switch (frame.type) {
+    case "message": {
+      const { type: _type, ...message } = frame;
+      return onMessage(state, message);
+    }
+    case "ack": {
+      if (frame.action === "joinRoom") return withRoom(state, frame.roomId, { joined: true, joining: false });
+      if (frame.action !== "sendMessage" || frame.clientMessageId === null) return state;
+      const [outbox, sent] = settle(state.outbox, frame.clientMessageId);
+      if (sent === undefined) return state;
+      const settled = { ...state, outbox };
+      const room = state.rooms[sent.roomId];
+      if (room === undefined) return settled;
+      // The ack names the stored message; show it now — its broadcast will be a duplicate.
+      const message: ChatMessage = {
+        messageId: frame.messageId,
+        roomId: sent.roomId,
+        userId: state.me.userId,
+        username: state.me.username,
+        message: sent.text,
+        timestamp: frame.timestamp,
+        clientMessageId: sent.clientMessageId,
+      };
+      return withRoom(settled, room.id, { messages: mergeMessages(room.messages, [message]) });
+    }
+    case "messages": {
+      const request = state.history.inFlight;
+      if (request === null || request.roomId !== frame.roomId) return state;
+      const history = { ...state.history, inFlight: null };
+      const room = state.rooms[frame.roomId];
+      if (room === undefined) return { ...state, history };
+      const outcome = applyPage(room, request, frame);
+      if (outcome.next !== null) history.queue = [outcome.next, ...history.queue];
+      return {
+        ...withRoom(state, room.id, {
+          ...outcome.history,
+          loadingOlder: request.kind === "older" ? false : room.loadingOlder,
+          historyError: null,
+        }),
+        history,
+      };
+    }
+    case "error":
+      return onError(state, frame.action, frame.message);
+  }
+}
+
+function onError(state: ChatState, action: string | undefined, message: string): ChatState {
+  switch (action) {
+    case "sendMessage":
+      return { ...state, outbox: failInFlight(state.outbox, message) };
+    case "getMessages": {
+      const request = state.history.inFlight;
+      const history = { ...state.history, inFlight: null };
+      if (request === null) return { ...state, history };
+      if (request.kind === "older") {
+        return { ...withRoom(state, request.roomId, { loadingOlder: false }), history, notice: message };
+      }
+      if (request.kind === "keepalive") return { ...state, history };
+      return { ...withRoom(state, request.roomId, { historyError: message }), history };
+    }
+    case "joinRoom": {
+      const room = state.roomOrder.map((id) => state.rooms[id]).find((r) => r.joining);
+      if (room === undefined) return { ...state, notice: message };
+      return { ...removeRoom(state, room.id), notice: `Could not join #${room.id}: ${message}` };
+    }
+    default:
+      return { ...state, notice: message };
+  }
+}
+
+export function chatReducer(state: ChatState, action: ChatAction): ChatState {
+  switch (action.type) {
+    case "connecting":
+      return { ...state, status: "connecting", retryAt: null };
+    case "opened":
+      return {
+        ...state,
+        status: "connected",
+        retryAt: null,
+        failures: 0,
+        connections: state.connections + 1,
+        rooms: mapRooms(state, (room) => ({
+          ...room,
+          // A new connection starts joined to general, and to nothing else.
+          joined: room.id === DEFAULT_ROOM,
+          joining: false,
+          loadingOlder: false,
+          historyError: null,
+        })),
+        history: { inFlight: null, queue: refreshQueue(state) },
+        outbox: requeueInFlight(state.outbox),
+      };
+    case "closed":
+      return {
+        ...state,
+        status: "disconnected",
+        retryAt: action.retryAt,
+        failures: action.failures ?? state.failures,
+        rooms: mapRooms(state, (room) => ({ ...room, joined: false, joining: false, loadingOlder: false })),
+        history: { inFlight: null, queue: [] },
+        outbox: requeueInFlight(state.outbox),
+      };
+    case "frame":
+      return onFrame(state, action.frame);
+    case "roomAdded": {
+      if (state.rooms[action.roomId] !== undefined) {
+        return chatReducer(state, { type: "roomSelected", roomId: action.roomId });
+      }
+      if (state.roomOrder.length >= MAX_ROOMS) {
+        return { ...state, notice: `You can be in at most ${MAX_ROOMS} rooms at once.` };
+      }
+      const queue =
+        state.status === "connected"
+          ? [...state.history.queue, { kind: "initial" as const, roomId: action.roomId }]
+          : state.history.queue;
+      return {
+        ...state,
+        rooms: { ...state.rooms, [action.roomId]: emptyRoom(action.roomId) },
+        roomOrder: [...state.roomOrder, action.roomId],
+        activeRoom: action.roomId,
+        history: { ...state.history, queue },
+      };
+    }
+    case "roomRemoved":
+      return removeRoom(state, action.roomId);
+    case "roomSelected":
+      if (state.rooms[action.roomId] === undefined) return state;
+      return { ...withRoom(state, action.roomId, { unread: 0 }), activeRoom: action.roomId };
+    case "olderRequested": {
+      const room = state.rooms[action.roomId];
+      if (
+        state.status !== "connected" ||
+        room === undefined ||
+        !room.historyLoaded ||
+        room.olderCursor === null ||
+        room.loadingOlder
+      ) {
+        return state;
+      }
+      const request: HistoryRequest = { kind: "older", roomId: room.id, before: room.olderCursor };
+      return {
+        ...withRoom(state, room.id, { loadingOlder: true }),
+        history: { ...state.history, queue: [...state.history.queue, request] },
+      };
+    }
+    case "keepaliveDue":
+      if (state.status !== "connected" || state.history.inFlight !== null || state.history.queue.length > 0) {
+        return state;
+      }
+      return {
+        ...state,
+        history: { inFlight: null, queue: [{ kind: "keepalive", roomId: DEFAULT_ROOM }] },
+      };
+    case "messageQueued":
+      if (state.rooms[action.message.roomId] === undefined) return state;
+      return { ...state, outbox: enqueue(state.outbox, action.message) };
+    case "messageRetried":
+      return { ...state, outbox: retry(state.outbox, action.clientMessageId) };
+    case "messageDiscarded":
+      return { ...state, outbox: discard(state.outbox, action.clientMessageId) };
+    case "noticeDismissed":
+      return { ...state, notice: null };
+  }
+}
+
+/**
+ * The frames to send now, with the state that marks them in flight: the next join (one at a
+ * time), the next history request of a joined room (one at a time — a history answer names no
+ * request, and fetching before the join is acknowledged could miss a message), and the next
+ * message of a joined room (one at a time, so they arrive in order).
+ */
+export function drain(state: ChatState): { state: ChatState; frames: ClientFrame[] } {
+  if (state.status !== "connected") return { state, frames: [] };
+  const frames: ClientFrame[] = [];
+  let next = state;
+
+  const rooms = next.roomOrder.map((id) => next.rooms[id]);
+  if (!rooms.some((r) => r.joining)) {
+    const toJoin = rooms.find((r) => !r.joined);
+    if (toJoin !== undefined) {
+      next = withRoom(next, toJoin.id, { joining: true });
+      frames.push({ action: "joinRoom", roomId: toJoin.id });
+    }
+  }
+
+  const ready = (roomId: string) => next.rooms[roomId]?.joined === true;
+  if (next.history.inFlight === null) {
+    const index = next.history.queue.findIndex((r) => r.kind === "keepalive" || ready(r.roomId));
+    if (index >= 0) {
+      const request = next.history.queue[index];
+      const queue = next.history.queue.filter((_, i) => i !== index);
+      next = { ...next, history: { inFlight: request, queue } };
+      frames.push(requestFrame(request));
+    }
+  }
+
+  const message = nextToSend(next.outbox, ready);
+  if (message !== undefined) {
+    next = { ...next, outbox: markSending(next.outbox, message.clientMessageId) };
+    frames.push({
+      action: "sendMessage",
+      roomId: message.roomId,
+      message: message.text,
+      clientMessageId: message.clientMessageId,
+    });
+  }
+  return { state: next, frames };
+}

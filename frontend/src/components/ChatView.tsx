@@ -1,0 +1,194 @@
+import { useEffect, useRef, useState, useSyncExternalStore, type CSSProperties } from "react";
+import { ChatClient } from "../chat/client";
+import { isExpired, type Session } from "../session";
+import { avatarHue, initials } from "../format";
+import { Composer } from "./Composer";
+import { ConnectionStatus } from "./ConnectionStatus";
+import { Logo } from "./Logo";
+import { MessageList } from "./MessageList";
+import { Sidebar } from "./Sidebar";
+
+/** After this many failed connection attempts in a row, suggest logging in again. */
+const STUCK_AFTER_FAILURES = 4;
+
+interface Props {
+  session: Session;
+  wsUrl: string;
+  onLogout: () => void;
+  onSessionExpired: () => void;
+}
+
+function useChatClient(session: Session, wsUrl: string, onSessionExpired: () => void): ChatClient {
+  const expired = useRef(onSessionExpired);
+  expired.current = onSessionExpired;
+  const [client] = useState(
+    () =>
+      new ChatClient({
+        wsUrl,
+        token: session.token,
+        me: session.user,
+        storage: localStorage,
+        tokenExpired: () => isExpired(session),
+        onSessionExpired: () => expired.current(),
+      }),
+  );
+  useEffect(() => {
+    client.start();
+    const online = () => client.retryNow();
+    window.addEventListener("online", online);
+    return () => {
+      window.removeEventListener("online", online);
+      client.stop();
+    };
+  }, [client]);
+  return client;
+}
+
+export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) {
+  const client = useChatClient(session, wsUrl, onSessionExpired);
+  const state = useSyncExternalStore(client.subscribe, client.getState);
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const room = state.rooms[state.activeRoom];
+  const pending = state.outbox.filter((m) => m.roomId === room.id);
+  const me = session.user;
+
+  useEffect(() => {
+    document.title = `#${room.id} · chatstack`;
+  }, [room.id]);
+
+  useEffect(() => {
+    if (!drawerOpen) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === "Escape") {
+        setDrawerOpen(false);
+        menuButton.current?.focus();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [drawerOpen]);
+
+  function select(roomId: string) {
+    client.selectRoom(roomId);
+    setDrawerOpen(false);
+  }
+
+  function logout() {
+    client.stop();
+    onLogout();
+  }
+
+  const unreadElsewhere = state.roomOrder.reduce(
+    (sum, id) => sum + (id === state.activeRoom ? 0 : state.rooms[id].unread),
+    0,
+  );
+
+  return (
+    <div className="chat-app">
+      <a className="skip-link" href="#composer">
+        Skip to the message box
+      </a>
+      <header className="topbar">
+        <button
+          ref={menuButton}
+          type="button"
+          className="icon-button menu"
+          aria-expanded={drawerOpen}
+          aria-controls="rooms-panel"
+          onClick={() => setDrawerOpen((open) => !open)}
+        >
+          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
+            <path d="M4 6h16M4 12h16M4 18h16" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+          </svg>
+          <span className="sr-only">Rooms</span>
+          {unreadElsewhere > 0 && <span className="menu-dot" aria-hidden="true" />}
+        </button>
+        <div className="brand">
+          <Logo size={28} />
+          <span className="brand-name">chatstack</span>
+        </div>
+        <ConnectionStatus
+          status={state.status}
+          retryAt={state.retryAt}
+          everConnected={state.connections > 0}
+          onRetry={() => client.retryNow()}
+        />
+        <div className="me">
+          <span className="avatar small" style={{ "--hue": avatarHue(me.userId) } as CSSProperties} aria-hidden="true">
+            {initials(me.username)}
+          </span>
+          <span className="me-name" data-testid="me">
+            <span className="sr-only">Logged in as </span>
+            {me.username}
+          </span>
+          <button type="button" className="button ghost small" onClick={logout}>
+            Log out
+          </button>
+        </div>
+      </header>
+      <div className="chat-body">
+        <aside id="rooms-panel" className={drawerOpen ? "sidebar open" : "sidebar"} aria-label="Rooms and joining">
+          <Sidebar
+            rooms={state.roomOrder.map((id) => state.rooms[id])}
+            activeRoom={state.activeRoom}
+            onSelect={select}
+            onJoin={(roomId) => {
+              client.joinRoom(roomId);
+              setDrawerOpen(false);
+            }}
+            onLeave={(roomId) => client.leaveRoom(roomId)}
+          />
+        </aside>
+        {drawerOpen && <div className="scrim" aria-hidden="true" onClick={() => setDrawerOpen(false)} />}
+        <main className="room" aria-labelledby="room-title">
+          <div className="room-header">
+            <h1 id="room-title">
+              <span className="hash" aria-hidden="true">
+                #
+              </span>
+              {room.id}
+            </h1>
+            {room.id !== "general" && (
+              <button type="button" className="button ghost small" onClick={() => client.leaveRoom(room.id)}>
+                Leave
+              </button>
+            )}
+          </div>
+          {state.status !== "connected" && state.failures >= STUCK_AFTER_FAILURES && (
+            <div className="banner info notice" data-testid="stuck">
+              <span>
+                Still can't reach the chat server. It may be down, or your session may no longer be valid
+                (a restarted local stage signs tokens with a new key).
+              </span>
+              <button type="button" className="link small" onClick={logout}>
+                Log in again
+              </button>
+            </div>
+          )}
+          {state.notice && (
+            <div className="banner error notice" role="alert">
+              <span>{state.notice}</span>
+              <button type="button" className="link small" onClick={() => client.dismissNotice()}>
+                Dismiss
+              </button>
+            </div>
+          )}
+          <MessageList
+            room={room}
+            pending={pending}
+            myUserId={me.userId}
+            status={state.status}
+            onLoadOlder={() => client.loadOlder(room.id)}
+            onRetry={(id) => client.retryMessage(id)}
+            onDiscard={(id) => client.discardMessage(id)}
+          />
+          <Composer roomId={room.id} status={state.status} onSend={(text) => client.send(text, room.id)} />
+        </main>
+      </div>
+      <div className="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">
+        {state.announcement && <p key={state.announcement.seq}>{state.announcement.text}</p>}
+      </div>
+    </div>
+  );
+}

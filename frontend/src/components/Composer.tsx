@@ -1,0 +1,95 @@
+import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import type { ConnectionStatus } from "../chat/state";
+import { codePoints, MAX_MESSAGE_CHARS } from "../chat/types";
+
+interface Props {
+  roomId: string;
+  status: ConnectionStatus;
+  onSend: (text: string) => void;
+}
+
+const MAX_HEIGHT = 200;
+
+/** The message box: Enter sends, Shift+Enter starts a new line. One draft per room. */
+export function Composer({ roomId, status, onSend }: Props) {
+  const [drafts, setDrafts] = useState<Record<string, string>>({});
+  const text = drafts[roomId] ?? "";
+  const box = useRef<HTMLTextAreaElement>(null);
+  const length = codePoints(text);
+  const tooLong = length > MAX_MESSAGE_CHARS;
+  const empty = text.trim().length === 0;
+
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (el === null) return;
+    el.style.height = "auto";
+    el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT)}px`;
+  }, [text]);
+
+  useEffect(() => {
+    box.current?.focus({ preventScroll: true });
+  }, []);
+
+  function setText(value: string) {
+    setDrafts((d) => ({ ...d, [roomId]: value }));
+  }
+
+  function send() {
+    if (empty || tooLong) return;
+    onSend(text);
+    setText("");
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  }
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    send();
+    box.current?.focus();
+  }
+
+  const hint =
+    status === "connected"
+      ? "Enter to send, Shift+Enter for a new line."
+      : "You're offline. Messages you send now go out when the connection is back.";
+
+  return (
+    <form className="composer" onSubmit={onSubmit}>
+      <label htmlFor="composer" className="sr-only">
+        Message #{roomId}
+      </label>
+      <div className="composer-box">
+        <textarea
+          id="composer"
+          ref={box}
+          rows={1}
+          value={text}
+          placeholder={`Message #${roomId}`}
+          aria-describedby="composer-hint"
+          aria-invalid={tooLong ? true : undefined}
+          onChange={(e) => setText(e.target.value)}
+          onKeyDown={onKeyDown}
+        />
+        <button type="submit" className="send" disabled={empty || tooLong} aria-label="Send message">
+          <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+            <path d="M3.4 20.4 21 12 3.4 3.6l-.01 6.53L15 12l-11.61 1.87z" fill="currentColor" />
+          </svg>
+        </button>
+      </div>
+      <p id="composer-hint" className={`composer-hint${status === "connected" ? "" : " offline"}`}>
+        {hint}
+        {length > MAX_MESSAGE_CHARS - 500 && (
+          <span className={`counter${tooLong ? " over" : ""}`}>
+            {" "}
+            {length.toLocaleString()} / {MAX_MESSAGE_CHARS.toLocaleString()}
+          </span>
+        )}
+      </p>
+    </form>
+  );
+}
