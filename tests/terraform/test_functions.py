@@ -187,7 +187,7 @@ def test_the_code_only_ever_posts_to_connections():
     assert calls - {"open_connection"} == {"post_to_connection"}  # asyncio's, for the signed path
     assert methods == {"POST"}, "the signed path must sign POST requests only"
     signed = (ROOT / "lambdas" / "domain" / "signed_delivery.py").read_text(encoding="utf-8")
-    assert '"POST {path} HTTP/1.1"' in signed.replace("f\"", "\"")
+    assert '"POST {path} HTTP/1.1"' in signed.replace('f"', '"')
 
 
 def test_the_management_url_is_this_apis_stage():
