@@ -35,6 +35,8 @@ def _up(args: argparse.Namespace) -> int:
             setattr(config, name, value)
     if args.stage_file is not None:
         config.stage_file = Path(args.stage_file)
+    if args.process_functions is not None:
+        config.process_functions = tuple(n for n in args.process_functions.split(",") if n)
     if args.stack is not None:
         config.stack_file = Path(args.stack)
     if config.bcrypt_rounds < 10:
@@ -84,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         "--max-connection-duration", type=float, help="seconds (default 7200, as API Gateway)"
     )
     up.add_argument("--workers", type=int, help="handler worker threads (default 32)")
+    up.add_argument(
+        "--process-functions",
+        help="functions run in worker processes of their own, comma-separated "
+        "(default broadcaster; '' for none)",
+    )
     up.add_argument(
         "--stack", help="another stack definition (default: reference_stack/stack.json)"
     )

@@ -40,6 +40,8 @@ class StageConfig:
     max_message_bytes: int = 128 * 1024  # API Gateway: 128 KB per message
     integration_timeout: float = 29.0  # API Gateway: 29 s
     workers: int = 32
+    # Functions run in worker processes of their own (another core), the rest in threads.
+    process_functions: tuple[str, ...] = ("broadcaster",)
     stream_poll_interval: float = 0.25
     ttl_sweep_interval: float = 60.0
     web_root: Path = REPO_ROOT / "frontend" / "dist"
@@ -64,6 +66,11 @@ class StageConfig:
                 env, "CHATSTACK_LOCAL_MAX_CONNECTION_DURATION", 7200.0
             ),
             workers=_env_int(env, "CHATSTACK_LOCAL_WORKERS", 32),
+            process_functions=tuple(
+                name
+                for name in env.get("CHATSTACK_LOCAL_PROCESS_FUNCTIONS", "broadcaster").split(",")
+                if name.strip()
+            ),
             handler_log_level=env.get("CHATSTACK_LOCAL_HANDLER_LOG_LEVEL", "INFO"),
         )
         if env.get("CHATSTACK_JWT_SECRET"):

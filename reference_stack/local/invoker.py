@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib
 import logging
+import multiprocessing
+import signal
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from reference_stack.definition import Stack
@@ -19,14 +24,57 @@ class InvocationFailed(Exception):
     """The function raised, or ran past its timeout (Lambda reports both as a function error)."""
 
 
-class Invoker:
-    """Invokes a stack's functions by name; a slow handler occupies one worker, never the loop."""
+@functools.cache
+def _handler(path: str) -> Callable[[dict[str, Any], Any], Any]:
+    module, _, attribute = path.rpartition(".")
+    return getattr(importlib.import_module(module), attribute)
 
-    def __init__(self, stack: Stack, workers: int, prefix: str) -> None:
+
+def _worker_started() -> None:
+    """Ctrl-C reaches the whole process group: the stage, not its workers, handles it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(path: str, event: dict[str, Any], context: Any) -> Any:
+    """Run a handler by its dotted path (in a worker process, it is imported once there)."""
+    return _handler(path)(event, context)
+
+
+class Invoker:
+    """Invokes a stack's functions by name; a slow handler occupies one worker, never the loop.
+
+    Handlers run in a pool of threads, except ``process_functions``, which run in worker
+    processes of their own — on another core, as each Lambda function has its own. Handler
+    code is the same either way.
+    """
+
+    def __init__(
+        self,
+        stack: Stack,
+        workers: int,
+        prefix: str,
+        process_functions: Collection[str] = (),
+        processes: int = 1,
+    ) -> None:
         self._functions = stack.functions
-        self._handlers = {name: f.load_handler() for name, f in stack.functions.items()}
+        for function in stack.functions.values():
+            _handler(function.handler)  # import every handler now: fail at start, not later
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
+        self._process_functions = set(process_functions)
+        self._processes = processes
+        self._process_pool: ProcessPoolExecutor | None = None
         self._prefix = prefix
+
+    def _executor(self, function: str) -> Executor:
+        if function not in self._process_functions:
+            return self._pool
+        if self._process_pool is None:  # created at first use: the environment is complete
+            self._process_pool = ProcessPoolExecutor(
+                max_workers=self._processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_started,
+            )
+        return self._process_pool
 
     async def invoke(self, function: str, event: dict[str, Any]) -> Any:
         """Run ``function`` on ``event`` and return its result.
@@ -52,7 +100,7 @@ class Invoker:
             fields["records"] = len(event["Records"])
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
-        future = loop.run_in_executor(self._pool, self._handlers[function], event, context)
+        future = loop.run_in_executor(self._executor(function), _run, spec.handler, event, context)
         try:
             result = await asyncio.wait_for(future, timeout=spec.timeout_s)
         except TimeoutError:
@@ -73,3 +121,5 @@ class Invoker:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._process_pool is not None:
+            self._process_pool.shutdown(wait=True, cancel_futures=True)

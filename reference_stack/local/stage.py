@@ -91,7 +91,9 @@ class LocalStage:
         # Handlers read their settings at first use, Powertools at import: set them all now.
         # The @connections URL is set once the WebSocket port is known, before any broadcast.
         os.environ.update(self._handler_environment(management_url=""))
-        self._invoker = Invoker(self.stack, c.workers, prefix=c.table_prefix)
+        self._invoker = Invoker(
+            self.stack, c.workers, prefix=c.table_prefix, process_functions=c.process_functions
+        )
         stream_spec = self.stack.stream
         poller = StreamPoller(
             self.aws.client("dynamodbstreams"),
