@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 
 from lambdas import runtime
-from lambdas.domain.fanout import ConnectionGone, process_stream_batch
+from lambdas.domain.fanout import ConnectionGone, OneAtATime, process_stream_batch
 from lambdas.domain.tokens import Identity, verify_token
 from lambdas.handlers import get_messages, signup
 
@@ -36,7 +36,7 @@ def leaky_broadcaster(event: Event, context: Any) -> dict[str, Any]:
     return report.to_response()
 
 
-class _GiveUpPoster:
+class _GiveUpPoster(OneAtATime):
     """Stops delivering (silently) after the first connection that is gone."""
 
     def __init__(self, inner: Any) -> None:

@@ -40,7 +40,7 @@ VARIANTS = {
         "give_up_broadcaster",
         ["--disconnect-delay", "2"],
         {"LIFE-002"},
-        {"LIFE-001", "CONN-003"},
+        {"LIFE-001", "LIFE-003", "CONN-003"},
     ),
     "history newest first": (
         "get_messages",
