@@ -7,7 +7,7 @@ CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup up test conform lint format unit integration terraform checkov bench clean frontend chromium
+.PHONY: setup up test conform lint format unit integration terraform checkov bench loadtest clean frontend chromium
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -71,7 +71,12 @@ terraform: setup checkov
 
 bench: setup
 	$(VENV)/bin/python -m benchmarks.import_times
+	$(VENV)/bin/python -m benchmarks.delivery_cpu
 	$(VENV)/bin/python -m benchmarks.broadcast_latency
+
+# A headless fan-out run against a fresh local stage, with its verdict (ARGS: more options).
+loadtest: setup
+	$(VENV)/bin/locust -f loadtests/locustfile.py --headless -u 100 -r 20 -t 60s $(ARGS)
 
 clean:
 	rm -rf .venv .tools .pytest_cache .ruff_cache reports frontend/node_modules frontend/dist
