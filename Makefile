@@ -7,7 +7,7 @@ CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup up test conform lint format unit integration terraform checkov bench loadtest clean frontend chromium
+.PHONY: setup up test conform lint format unit integration terraform checkov bench bench-load loadtest clean frontend chromium
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -73,6 +73,10 @@ bench: setup
 	$(VENV)/bin/python -m benchmarks.import_times
 	$(VENV)/bin/python -m benchmarks.delivery_cpu
 	$(VENV)/bin/python -m benchmarks.broadcast_latency
+
+bench-load: setup
+	$(VENV)/bin/python -m benchmarks.loadgen_capacity
+	$(VENV)/bin/python -m benchmarks.fanout
 
 # A headless fan-out run against a fresh local stage, with its verdict (ARGS: more options).
 loadtest: setup

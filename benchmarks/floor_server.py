@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -122,8 +123,14 @@ async def serve_floor(host: str, port: int, stage_file: Path | None) -> None:
     """Serve until SIGTERM or SIGINT; write ``{"rest_url", "ws_url"}`` to ``stage_file``."""
     floor = Floor()
     stop = asyncio.get_running_loop().create_future()
+
+    def on_signal() -> None:
+        if stop.done():  # a second signal: shutting down hangs, so just go
+            os._exit(1)
+        stop.set_result(None)
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        asyncio.get_running_loop().add_signal_handler(signum, stop.set_result, None)
+        asyncio.get_running_loop().add_signal_handler(signum, on_signal)
     server = await serve(
         floor.handle, host, port, compression=None, max_size=MAX_MESSAGE_BYTES, max_queue=None
     )
