@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from conformance.target import LocalStage as StageProcess
+from conformance.target import TargetError
+from conformance.target import read_stage_file as read_urls
 
 __all__ = ["LocalStage", "Target", "read_stage_file", "resolve_target"]
 
@@ -18,20 +19,15 @@ class Target:
     source: str
 
 
-def _value(data: dict[str, Any], key: str) -> str:
-    value = data.get(key, "")
-    if isinstance(value, dict):  # `terraform output -json`: {"rest_url": {"value": ...}}
-        value = value.get("value", "")
-    return str(value or "")
-
-
 def read_stage_file(path: str | Path) -> Target:
     """The URLs of a local stage's file or of `terraform output -json` (both shapes)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    ws_url = _value(data, "ws_url")
+    try:
+        rest_url, ws_url = read_urls(Path(path))
+    except TargetError as exc:
+        raise ValueError(str(exc)) from None
     if not ws_url:
         raise ValueError(f"{path}: no ws_url in the stage file")
-    return Target(_value(data, "rest_url").rstrip("/"), ws_url, f"stage file {path}")
+    return Target(rest_url, ws_url, f"stage file {path}")
 
 
 def resolve_target(host: str, ws_url: str, stage_file: str, no_auth: bool) -> Target | None:
@@ -51,15 +47,16 @@ class LocalStage:
     """``chatstack up`` on free loopback ports (bcrypt cost 10), for the length of a run."""
 
     def __init__(self) -> None:
-        self._stack = contextlib.ExitStack()
+        self._process: StageProcess | None = None
         self.target: Target | None = None
 
     def start(self) -> Target:
-        from benchmarks.stage import running_stage
-
-        urls = self._stack.enter_context(running_stage())
-        self.target = Target(urls["rest_url"], urls["ws_url"], "a local stage started for this run")
+        self._process = StageProcess()
+        self.target = Target(
+            self._process.rest_url, self._process.ws_url, "a local stage started for this run"
+        )
         return self.target
 
     def stop(self) -> None:
-        self._stack.close()
+        if self._process is not None:
+            self._process.stop()
