@@ -10,11 +10,22 @@ from lambdas.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: a function that needs no AWS never loads boto3
     from lambdas.domain.connections import ConnectionStore
+    from lambdas.domain.dispatch import Dispatcher
     from lambdas.domain.fanout import Poster
     from lambdas.domain.messages import MessageStore
+    from lambdas.domain.shard_claims import ShardClaims
     from lambdas.domain.users import UserStore
 
-__all__ = ["connections", "jwt_secret", "messages", "poster", "settings", "users"]
+__all__ = [
+    "connections",
+    "dispatcher",
+    "jwt_secret",
+    "messages",
+    "poster",
+    "settings",
+    "shard_claims",
+    "users",
+]
 
 
 def _client(service: str, **kwargs: Any) -> Any:
@@ -101,3 +112,22 @@ def poster() -> Poster:
     session = boto3.Session()
     region = session.region_name or "us-east-1"
     return SignedPoster(s.management_url, region, session.get_credentials())
+
+
+@functools.cache
+def shard_claims() -> ShardClaims:
+    from lambdas.domain.shard_claims import ShardClaims
+
+    settings().require("connections_table")
+    return ShardClaims(_dynamodb(), settings().connections_table)
+
+
+@functools.cache
+def dispatcher() -> Dispatcher | None:
+    """Asynchronous invocations of ``CHATSTACK_FANOUT_FUNCTION``; None when it is unset."""
+    s = settings()
+    if not s.fanout_function:
+        return None
+    from lambdas.domain.dispatch import LambdaDispatcher
+
+    return LambdaDispatcher(_client("lambda"), s.fanout_function)

@@ -14,7 +14,11 @@
 | ``CHATSTACK_CONNECTION_TTL_SECONDS`` | 86400 | $connect, joinRoom |
 | ``CHATSTACK_MAX_ROOMS`` | 50 | joinRoom |
 | ``CHATSTACK_DEDUPE_TTL_SECONDS`` | 86400 | sendMessage (``clientMessageId`` window) |
-| ``CHATSTACK_DELIVERY`` | ``signed`` | broadcaster: ``signed`` (SigV4, keep-alive) or ``boto3`` |
+| ``CHATSTACK_DELIVERY`` | ``signed`` | broadcaster, fanout_shard: ``signed`` (SigV4) or ``boto3`` |
+| ``CHATSTACK_FANOUT_FUNCTION`` | — | broadcaster, fanout_shard: where shards go (unset: none) |
+| ``CHATSTACK_SHARD_THRESHOLD`` | 500 | broadcaster: more recipients than this are sharded |
+| ``CHATSTACK_SHARD_SIZE`` | 250 | broadcaster: recipients per shard (at most) |
+| ``CHATSTACK_SHARD_ATTEMPTS`` | 3 | fanout_shard: delivery attempts per recipient (retry shards) |
 """
 
 from __future__ import annotations
@@ -69,6 +73,10 @@ class Settings:
     max_rooms: int = 50
     dedupe_ttl_seconds: int = 86400
     delivery: str = "signed"
+    fanout_function: str | None = None
+    shard_threshold: int = 500
+    shard_size: int = 250
+    shard_attempts: int = 3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -94,6 +102,10 @@ class Settings:
             max_rooms=_int(env, "CHATSTACK_MAX_ROOMS", 50),
             dedupe_ttl_seconds=_int(env, "CHATSTACK_DEDUPE_TTL_SECONDS", 86400),
             delivery=_choice(env, "CHATSTACK_DELIVERY", ("signed", "boto3")),
+            fanout_function=env.get("CHATSTACK_FANOUT_FUNCTION") or None,
+            shard_threshold=_int(env, "CHATSTACK_SHARD_THRESHOLD", 500),
+            shard_size=_int(env, "CHATSTACK_SHARD_SIZE", 250),
+            shard_attempts=_int(env, "CHATSTACK_SHARD_ATTEMPTS", 3, maximum=10),
         )
 
     def require(self, *names: str) -> None:

@@ -29,6 +29,8 @@ def _up(args: argparse.Namespace) -> int:
         "jwt_secret",
         "token_ttl_seconds",
         "disconnect_delay",
+        "shard_threshold",
+        "shard_size",
     ):
         value = getattr(args, name)
         if value is not None:
@@ -99,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         help="seconds between a close and its $disconnect (default 0)",
     )
+    up.add_argument(
+        "--shard-threshold",
+        type=int,
+        help="rooms with more members are fanned out in shards (default 500)",
+    )
+    up.add_argument("--shard-size", type=int, help="recipients per shard (default 250)")
     up.set_defaults(run=_up)
     commands.add_parser(
         "conform", add_help=False, help="check a stage against the contract (see conform --help)"

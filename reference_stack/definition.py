@@ -54,6 +54,9 @@ class Function:
     env: list[str]
     memory_mb: int
     timeout_s: int
+    # Invoked asynchronously (the fan-out function): Lambda's retries of a failed invocation
+    # and how long an event may wait, as ``aws_lambda_function_event_invoke_config`` sets them.
+    async_invoke: dict[str, int] | None = None
 
     def load_handler(self) -> Callable[[dict[str, Any], Any], Any]:
         """Import the handler as Lambda does: ``package.module.function``."""

@@ -20,6 +20,7 @@ from lambdas.domain.tokens import Identity
 __all__ = ["DEFAULT_ROOM", "ConnectionStore", "Member"]
 
 DEFAULT_ROOM = "general"
+BATCH_ATTEMPTS = 5  # batch_write_item calls per batch of 25 before giving up
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,13 @@ class ConnectionStore:
         }
 
     def add(self, connection_id: str, who: Identity, now: float | None = None) -> None:
-        """Store a new connection, joined to the default room."""
+        """Store a new connection, joined to the default room.
+
+        One batch of two puts writes the record and the ``general`` membership: no transaction
+        is needed, as both puts are idempotent for a fresh connection id. If the batch fails
+        part-way, ``$connect`` fails and the client is not connected; what was written expires
+        with its TTL (a membership also goes at the broadcaster's first 410).
+        """
         now = time.time() if now is None else now
         ttl = int(now) + self._ttl_seconds
         meta = {
@@ -65,12 +72,34 @@ class ConnectionStore:
             "ttl": {"N": str(ttl)},
         }
         membership = self._membership_item(DEFAULT_ROOM, connection_id, who, ttl)
-        self._db.transact_write_items(
-            TransactItems=[
-                {"Put": {"TableName": self._table, "Item": meta}},
-                {"Put": {"TableName": self._table, "Item": membership}},
-            ]
+        self._write_batch(
+            [{"PutRequest": {"Item": meta}}, {"PutRequest": {"Item": membership}}],
+            f"store connection {connection_id}",
         )
+
+    def _write_batch(self, requests: list[dict], what: str) -> None:
+        """Write ``requests`` 25 at a time, retrying unprocessed items with bounded backoff.
+
+        Raises:
+            RuntimeError: some items were still unprocessed after the last attempt.
+        """
+        for start in range(0, len(requests), 25):
+            pending: dict = {self._table: requests[start : start + 25]}
+            for attempt in range(BATCH_ATTEMPTS):
+                unprocessed = self._db.batch_write_item(RequestItems=pending).get(
+                    "UnprocessedItems", {}
+                )
+                if not unprocessed:
+                    break
+                pending = unprocessed
+                if attempt + 1 < BATCH_ATTEMPTS:
+                    time.sleep(0.05 * 2**attempt)
+            else:
+                left = sum(len(items) for items in pending.values())
+                raise RuntimeError(
+                    f"could not {what}: {left} item(s) still unprocessed "
+                    f"after {BATCH_ATTEMPTS} attempts"
+                )
 
     def _meta(self, connection_id: str) -> dict | None:
         return self._db.get_item(
@@ -80,88 +109,65 @@ class ConnectionStore:
     def join(self, connection_id: str, room_id: str) -> None:
         """Join ``room_id``; joining a room twice is not an error.
 
+        No transaction: first a conditional update adds the room to the connection's record
+        (it must exist, and have a free place unless it already lists the room), then a put
+        writes the membership. The put is done even when the room was already listed, so a
+        retried join repairs one that stopped between the two writes (its client got no ack).
+        A ``$disconnect`` racing between the two writes may leave the membership orphaned: it
+        expires with the connection's TTL, and the broadcaster deletes it on the first 410.
+
         Raises:
             TooManyRooms: the connection already joined the maximum number of rooms.
             LookupError: the connection is not stored (it was closed meanwhile).
         """
-        meta = self._meta(connection_id)
-        if meta is None:
-            raise LookupError(connection_id)
-        rooms = set(meta.get("rooms", {}).get("SS", []))
-        if room_id in rooms:
-            return
-        if len(rooms) >= self._max_rooms:
-            raise TooManyRooms(f"a connection may join at most {self._max_rooms} rooms")
-        who = Identity(meta["userId"]["S"], meta["username"]["S"], meta["email"]["S"])
-        ttl = int(meta["ttl"]["N"])
         try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": self._table,
-                            "Key": keys.connection_key(connection_id),
-                            "UpdateExpression": "ADD rooms :room",
-                            "ConditionExpression": (
-                                "attribute_exists(pk) AND "
-                                "(attribute_not_exists(rooms) OR size(rooms) < :max)"
-                            ),
-                            "ExpressionAttributeValues": {
-                                ":room": {"SS": [room_id]},
-                                ":max": {"N": str(self._max_rooms)},
-                            },
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": self._membership_item(room_id, connection_id, who, ttl),
-                        }
-                    },
-                ]
-            )
-        except self._db.exceptions.TransactionCanceledException:
-            # A concurrent join took the last place (maybe for this very room), or the
-            # connection went away meanwhile.
-            meta = self._meta(connection_id)
-            if meta is None:
+            meta = self._db.update_item(
+                TableName=self._table,
+                Key=keys.connection_key(connection_id),
+                UpdateExpression="ADD rooms :rooms",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND (attribute_not_exists(rooms) "
+                    "OR size(rooms) < :max OR contains(rooms, :room))"
+                ),
+                ExpressionAttributeValues={
+                    ":rooms": {"SS": [room_id]},
+                    ":room": {"S": room_id},
+                    ":max": {"N": str(self._max_rooms)},
+                },
+                ReturnValues="ALL_NEW",
+                # The record as the failed condition saw it, so no read is needed to tell why.
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )["Attributes"]
+        except self._db.exceptions.ConditionalCheckFailedException as refused:
+            if not refused.response.get("Item"):
                 raise LookupError(connection_id) from None
-            if room_id in meta.get("rooms", {}).get("SS", []):
-                return
+            # The record lists max_rooms other rooms (a racing join may have taken the last place).
             raise TooManyRooms(f"a connection may join at most {self._max_rooms} rooms") from None
+        who = Identity(meta["userId"]["S"], meta["username"]["S"], meta["email"]["S"])
+        self._db.put_item(
+            TableName=self._table,
+            Item=self._membership_item(room_id, connection_id, who, int(meta["ttl"]["N"])),
+        )
 
     def leave(self, connection_id: str, room_id: str) -> None:
         """Leave ``room_id``; leaving a room not joined is not an error.
 
-        If the connection is being removed meanwhile, nothing is written: its removal deletes
-        the memberships, and an update here would recreate a record that never expires.
+        A conditional update removes the room from the connection's record, then the membership
+        is deleted; a retried leave finishes one that stopped between the two. If the connection
+        is being removed meanwhile, nothing is written: its removal deletes the memberships, and
+        an update here would recreate a record that never expires.
         """
         try:
-            self._leave(connection_id, room_id)
-        except self._db.exceptions.TransactionCanceledException:
-            if self._meta(connection_id) is not None:
-                raise
-
-    def _leave(self, connection_id: str, room_id: str) -> None:
-        self._db.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": keys.connection_key(connection_id),
-                        "UpdateExpression": "DELETE rooms :room",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": {":room": {"SS": [room_id]}},
-                    }
-                },
-                {
-                    "Delete": {
-                        "TableName": self._table,
-                        "Key": keys.membership_key(room_id, connection_id),
-                    }
-                },
-            ]
-        )
+            self._db.update_item(
+                TableName=self._table,
+                Key=keys.connection_key(connection_id),
+                UpdateExpression="DELETE rooms :rooms",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":rooms": {"SS": [room_id]}},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return
+        self._db.delete_item(TableName=self._table, Key=keys.membership_key(room_id, connection_id))
 
     def member(self, connection_id: str, room_id: str) -> Member:
         """The membership of ``connection_id`` in ``room_id``.
@@ -208,15 +214,4 @@ class ConnectionStore:
             {"DeleteRequest": {"Key": keys.membership_key(room, connection_id)}}
             for room in sorted(rooms)
         ]
-        for start in range(0, len(requests), 25):
-            pending: dict = {self._table: requests[start : start + 25]}
-            for attempt in range(5):
-                unprocessed = self._db.batch_write_item(RequestItems=pending).get(
-                    "UnprocessedItems", {}
-                )
-                if not unprocessed:
-                    break
-                pending = unprocessed
-                time.sleep(0.05 * 2**attempt)
-            else:
-                raise RuntimeError(f"could not delete connection {connection_id} items")
+        self._write_batch(requests, f"delete connection {connection_id} items")

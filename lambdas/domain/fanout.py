@@ -16,6 +16,7 @@ __all__ = [
     "Deliveries",
     "DeliveryFailed",
     "FanoutReport",
+    "HandOff",
     "OneAtATime",
     "Poster",
     "fan_out",
@@ -85,6 +86,15 @@ class FanoutReport:
     delivered: int = 0
     gone: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    shards: int = 0  # handed off to the fan-out function (their outcome is theirs to report)
+
+
+class HandOff(Protocol):
+    """Takes over a large fan-out (``sharded_fanout.ShardRouter``); None: post it here."""
+
+    def __call__(
+        self, message: Message, recipients: list[str], data: bytes, poster: Poster
+    ) -> FanoutReport | None: ...
 
 
 def fan_out(
@@ -92,15 +102,21 @@ def fan_out(
     recipients: Iterable[str],
     poster: Poster,
     remove_connection: Callable[[str, str], None],
+    hand_off: HandOff | None = None,
 ) -> FanoutReport:
     """Deliver ``message`` to every recipient; one failing recipient never stops the others.
 
     A recipient that is gone is removed — ``remove_connection(connection_id, room_id)``, the room
     given because the connection's own record may already be gone — and a removal that fails is
-    logged and does not stop the rest.
+    logged and does not stop the rest. ``hand_off`` may take a large room's fan-out over.
     """
     data = encode(message_frame(message)).encode("utf-8")
-    outcome = poster.deliver(list(recipients), data)
+    recipients = list(recipients)
+    if hand_off is not None:
+        handed = hand_off(message, recipients, data, poster)
+        if handed is not None:
+            return handed
+    outcome = poster.deliver(recipients, data)
     report = FanoutReport(
         delivered=len(outcome.delivered), gone=outcome.gone, failed=outcome.failed
     )
@@ -123,6 +139,7 @@ class BatchReport:
     delivered: int = 0
     gone: int = 0
     failed: int = 0
+    shards: int = 0
     batch_item_failures: list[dict[str, str]] = field(default_factory=list)
 
     def to_response(self) -> dict[str, Any]:
@@ -144,6 +161,7 @@ def process_stream_batch(
     members_of: Callable[[str], Iterable[str]],
     poster: Poster,
     remove_connection: Callable[[str, str], None],
+    hand_off: HandOff | None = None,
 ) -> BatchReport:
     """Fan out every new message in a DynamoDB stream batch, in order.
 
@@ -164,9 +182,10 @@ def process_stream_batch(
                 {"itemIdentifier": record["dynamodb"]["SequenceNumber"]}
             )
             break
-        result = fan_out(message, recipients, poster, remove_connection)
+        result = fan_out(message, recipients, poster, remove_connection, hand_off)
         report.messages += 1
         report.delivered += result.delivered
         report.gone += len(result.gone)
         report.failed += len(result.failed)
+        report.shards += result.shards
     return report

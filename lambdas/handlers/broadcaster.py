@@ -1,4 +1,7 @@
-"""DynamoDB Streams → ``@connections``: deliver new messages to the members of their room."""
+"""DynamoDB Streams → ``@connections``: deliver new messages to the members of their room.
+
+Rooms above ``CHATSTACK_SHARD_THRESHOLD`` members are handed to the fan-out function in shards.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +9,30 @@ from typing import Any
 
 from lambdas import runtime
 from lambdas.domain.fanout import process_stream_batch
+from lambdas.domain.sharded_fanout import ShardRouter
 from lambdas.logs import logger, with_context
 
 
 @with_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    s = runtime.settings()
     store = runtime.connections()
+    dispatcher = runtime.dispatcher()
     poster = runtime.poster()
     # Retries stop a second before the function would time out.
     poster.time_left = lambda: context.get_remaining_time_in_millis() / 1000 - 1.0
-    report = process_stream_batch(event.get("Records", []), store.members, poster, store.remove)
-    logger.info(
-        "batch fanned out",
-        extra={
-            "records": len(event.get("Records", [])),
-            "messages": report.messages,
-            "delivered": report.delivered,
-            "gone": report.gone,
-            "failed": report.failed,
-            "batch_item_failures": report.batch_item_failures,
-        },
-    )
+    router = None
+    if dispatcher is not None:
+        router = ShardRouter(
+            dispatcher,
+            runtime.shard_claims(),
+            store.remove,
+            s.shard_threshold,
+            s.shard_size,
+            s.shard_attempts,
+            lease_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
+        )
+    records = event.get("Records", [])
+    report = process_stream_batch(records, store.members, poster, store.remove, router)
+    logger.info("batch fanned out", extra={"records": len(records), **vars(report)})
     return report.to_response()

@@ -40,8 +40,14 @@ class StageConfig:
     max_message_bytes: int = 128 * 1024  # API Gateway: 128 KB per message
     integration_timeout: float = 29.0  # API Gateway: 29 s
     workers: int = 32
-    # Functions run in worker processes of their own (another core), the rest in threads.
-    process_functions: tuple[str, ...] = ("broadcaster",)
+    # Functions run in worker processes of their own (other cores), the rest in threads;
+    # each such function has a pool of processes (default 1).
+    process_functions: tuple[str, ...] = ("broadcaster", "fanout_shard")
+    function_processes: dict[str, int] = field(default_factory=lambda: {"fanout_shard": 2})
+    # Sharded fan-out (lambdas/settings.py): None keeps the handlers' defaults.
+    shard_threshold: int | None = None
+    shard_size: int | None = None
+    async_retry_delay: float = 1.0  # Lambda retries a failed async invocation after 1, 2 min
     stream_poll_interval: float = 0.25
     ttl_sweep_interval: float = 60.0
     web_root: Path = REPO_ROOT / "frontend" / "dist"
@@ -68,7 +74,9 @@ class StageConfig:
             workers=_env_int(env, "CHATSTACK_LOCAL_WORKERS", 32),
             process_functions=tuple(
                 name
-                for name in env.get("CHATSTACK_LOCAL_PROCESS_FUNCTIONS", "broadcaster").split(",")
+                for name in env.get(
+                    "CHATSTACK_LOCAL_PROCESS_FUNCTIONS", "broadcaster,fanout_shard"
+                ).split(",")
                 if name.strip()
             ),
             handler_log_level=env.get("CHATSTACK_LOCAL_HANDLER_LOG_LEVEL", "INFO"),

@@ -9,7 +9,7 @@ import logging
 import multiprocessing
 import signal
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
@@ -44,8 +44,9 @@ class Invoker:
     """Invokes a stack's functions by name; a slow handler occupies one worker, never the loop.
 
     Handlers run in a pool of threads, except ``process_functions``, which run in worker
-    processes of their own — on another core, as each Lambda function has its own. Handler
-    code is the same either way.
+    processes of their own — a pool per function, of ``processes[function]`` (default 1)
+    processes, on other cores, as each Lambda function has its own. Handler code is the same
+    either way.
     """
 
     def __init__(
@@ -54,29 +55,29 @@ class Invoker:
         workers: int,
         prefix: str,
         process_functions: Collection[str] = (),
-        processes: int = 1,
+        processes: Mapping[str, int] | None = None,
     ) -> None:
         self._functions = stack.functions
         for function in stack.functions.values():
             _handler(function.handler)  # import every handler now: fail at start, not later
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
         self._process_functions = set(process_functions)
-        self._processes = processes
-        self._process_pool: ProcessPoolExecutor | None = None
+        self._processes = dict(processes or {})
+        self._process_pools: dict[str, ProcessPoolExecutor] = {}
         self._prefix = prefix
 
     def _executor(self, function: str) -> Executor:
         if function not in self._process_functions:
             return self._pool
-        if self._process_pool is None:  # created at first use: the environment is complete
-            self._process_pool = ProcessPoolExecutor(
-                max_workers=self._processes,
+        if function not in self._process_pools:  # created at first use: the environment is set
+            self._process_pools[function] = ProcessPoolExecutor(
+                max_workers=self._processes.get(function, 1),
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_worker_started,
             )
-        return self._process_pool
+        return self._process_pools[function]
 
-    async def invoke(self, function: str, event: dict[str, Any]) -> Any:
+    async def invoke(self, function: str, event: Any) -> Any:
         """Run ``function`` on ``event`` and return its result.
 
         Raises:
@@ -88,7 +89,7 @@ class Invoker:
             memory_limit_in_mb=spec.memory_mb,
             timeout_s=spec.timeout_s,
         )
-        request = event.get("requestContext", {})
+        request = event.get("requestContext", {}) if isinstance(event, dict) else {}
         fields: dict[str, Any] = {
             "function": function,
             "requestId": context.aws_request_id,
@@ -96,7 +97,7 @@ class Invoker:
             "connectionId": request.get("connectionId"),
             "routeKey": request.get("routeKey") or request.get("resourcePath"),
         }
-        if "Records" in event:
+        if isinstance(event, dict) and "Records" in event:
             fields["records"] = len(event["Records"])
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
@@ -121,5 +122,5 @@ class Invoker:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-        if self._process_pool is not None:
-            self._process_pool.shutdown(wait=True, cancel_futures=True)
+        for pool in self._process_pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -15,6 +15,7 @@ from reference_stack.definition import Stack, load
 from reference_stack.local.config import StageConfig
 from reference_stack.local.embedded_aws import EmbeddedAws, fake_credentials_env
 from reference_stack.local.invoker import Invoker
+from reference_stack.local.lambda_api import LambdaApi
 from reference_stack.local.logs import log_event
 from reference_stack.local.rest_api import build_rest_app
 from reference_stack.local.stream_poller import StreamPoller
@@ -77,9 +78,16 @@ class LocalStage:
             CHATSTACK_BCRYPT_ROUNDS=str(c.bcrypt_rounds),
             CHATSTACK_TOKEN_TTL_SECONDS=str(c.token_ttl_seconds),
             CHATSTACK_MANAGEMENT_URL=management_url,
+            CHATSTACK_FANOUT_FUNCTION=f"{c.table_prefix}-fanout_shard",
             POWERTOOLS_LOG_LEVEL=c.handler_log_level,
             POWERTOOLS_SERVICE_NAME="chatstack",
         )
+        if c.shard_threshold is not None:
+            env["CHATSTACK_SHARD_THRESHOLD"] = str(c.shard_threshold)
+        if c.shard_size is not None:
+            env["CHATSTACK_SHARD_SIZE"] = str(c.shard_size)
+        if "fanout_shard" not in stack.functions:  # a stack without the fan-out function
+            del env["CHATSTACK_FANOUT_FUNCTION"]
         return env
 
     async def start(self) -> StageUrls:
@@ -92,8 +100,19 @@ class LocalStage:
         # The @connections URL is set once the WebSocket port is known, before any broadcast.
         os.environ.update(self._handler_environment(management_url=""))
         self._invoker = Invoker(
-            self.stack, c.workers, prefix=c.table_prefix, process_functions=c.process_functions
+            self.stack,
+            c.workers,
+            prefix=c.table_prefix,
+            process_functions=c.process_functions,
+            processes=c.function_processes,
         )
+        # Lambda's Invoke API, for the broadcaster's shards: boto3 clients find it by name.
+        self.lambda_api = LambdaApi(
+            self.stack, self._invoker, c.table_prefix, retry_delay=c.async_retry_delay
+        )
+        runner, lambda_port = await _site(self.lambda_api.build_app(), c.host, 0)
+        self._runners.append(runner)
+        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = f"http://{c.host}:{lambda_port}"
         stream_spec = self.stack.stream
         poller = StreamPoller(
             self.aws.client("dynamodbstreams"),

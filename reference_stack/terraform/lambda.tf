@@ -10,7 +10,9 @@
 # - the WebSocket routes, 256 MB / 10 s (5 s for $default): one to three DynamoDB calls each;
 #   API Gateway gives up on an integration after 29 s anyway;
 # - the broadcaster, 512 MB / 60 s: a batch of up to 100 stream records, each posted through
-#   @connections to every member of its room, one HTTPS call per member.
+#   @connections to every member of its room, one HTTPS call per member;
+# - the fan-out function, 512 MB / 60 s: one shard (up to settings.shard_size members) of a
+#   large room's message, invoked asynchronously by the broadcaster.
 
 locals {
   # The value of every CHATSTACK_* variable a function may be given; each function gets exactly
@@ -27,6 +29,10 @@ locals {
       CHATSTACK_MAX_ROOMS              = tostring(var.settings.max_rooms)
       CHATSTACK_DEDUPE_TTL_SECONDS     = tostring(var.settings.dedupe_ttl_seconds)
       CHATSTACK_DELIVERY               = var.settings.delivery
+      CHATSTACK_FANOUT_FUNCTION        = local.functions[local.fanout_function].name
+      CHATSTACK_SHARD_THRESHOLD        = tostring(var.settings.shard_threshold)
+      CHATSTACK_SHARD_SIZE             = tostring(var.settings.shard_size)
+      CHATSTACK_SHARD_ATTEMPTS         = tostring(var.settings.shard_attempts)
     },
   )
   cors_origin = coalesce(var.cors_origin, "https://${aws_cloudfront_distribution.web.domain_name}")
@@ -42,7 +48,7 @@ resource "aws_cloudwatch_log_group" "function" {
 
 resource "aws_lambda_function" "this" {
   for_each = local.functions
-  #checkov:skip=CKV_AWS_116:Invoked synchronously only (API Gateway, and the stream mapping, which has its own on-failure queue); a DLQ applies to asynchronous invocations.
+  #checkov:skip=CKV_AWS_116:The one asynchronously invoked function (fan-out shards) sends failed events to an on-failure destination (aws_lambda_function_event_invoke_config), which supersedes a DLQ; the others are invoked synchronously (API Gateway, and the stream mapping, which has its own on-failure queue).
   #checkov:skip=CKV_AWS_117:No VPC: the functions reach only DynamoDB, SSM and API Gateway over AWS's endpoints with IAM; a VPC would add NAT or endpoint cost at rest for nothing.
   #checkov:skip=CKV_AWS_115:No reserved concurrency: new accounts have 10 in all, and reserving some per function fails there; the stages' throttles bound the load instead.
   #checkov:skip=CKV_AWS_272:No code signing: the package is built reproducibly from the repository and pinned by source_code_hash; signing needs an AWS Signer profile per account.
@@ -173,6 +179,27 @@ data "aws_iam_policy_document" "function" {
     }
   }
 
+  # Shards of large rooms go to the fan-out function (which also re-invokes itself with the
+  # recipients a shard could not reach).
+  dynamic "statement" {
+    for_each = each.value.invokes_fanout ? [1] : []
+    content {
+      sid       = "InvokeFanout"
+      actions   = ["lambda:InvokeFunction"]
+      resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.functions[local.fanout_function].name}"]
+    }
+  }
+
+  # Asynchronous events that fail every retry go to the on-failure queue, with this role.
+  dynamic "statement" {
+    for_each = each.value.async_invoke != null ? [1] : []
+    content {
+      sid       = "AsyncFailures"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.async_failures.arn]
+    }
+  }
+
   # The event source mapping polls the stream and sends failed batches with this role.
   dynamic "statement" {
     for_each = each.value.consumes_stream ? [1] : []
@@ -200,4 +227,25 @@ data "aws_iam_policy_document" "function" {
       resources = [aws_sqs_queue.stream_failures.arn]
     }
   }
+}
+
+# Asynchronous invocations (fan-out shards): Lambda retries a failed one, then sends the event
+# to this queue, kept 14 days; the undelivered recipients are in it.
+resource "aws_lambda_function_event_invoke_config" "this" {
+  for_each                     = local.async_functions
+  function_name                = aws_lambda_function.this[each.key].function_name
+  maximum_retry_attempts       = each.value.async_invoke.maximum_retry_attempts
+  maximum_event_age_in_seconds = each.value.async_invoke.maximum_event_age_s
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.async_failures.arn
+    }
+  }
+}
+
+resource "aws_sqs_queue" "async_failures" {
+  name                      = "${local.prefix}-async-failures"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
 }

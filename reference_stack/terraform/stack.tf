@@ -24,6 +24,8 @@ locals {
       reads_jwt_secret    = contains(fn.env, "CHATSTACK_JWT_SECRET_PARAM")
       manages_connections = contains(fn.env, "CHATSTACK_MANAGEMENT_URL")
       consumes_stream     = key == local.stack.stream.function
+      invokes_fanout      = contains(fn.env, "CHATSTACK_FANOUT_FUNCTION")
+      async_invoke        = try(fn.async_invoke, null)
     })
   }
 
@@ -43,6 +45,11 @@ locals {
   # WebSocket: every route but $connect/$disconnect answers with its Lambda's body (two-way).
   ws_routes         = local.stack.websocket.routes
   ws_two_way_routes = { for route, fn in local.ws_routes : route => fn if !contains(["$connect", "$disconnect"], route) }
+
+  # The fan-out function, which the broadcaster (and the function itself, for retry shards)
+  # invokes asynchronously; the ARN is built from the name, as the function depends on its role.
+  fanout_function = "fanout_shard"
+  async_functions = { for key, fn in local.functions : key => fn if fn.async_invoke != null }
 
   stream = local.stack.stream
   stream_filter_pattern = jsonencode({

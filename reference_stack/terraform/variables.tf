@@ -69,6 +69,9 @@ variable "settings" {
     max_rooms              = optional(number, 50)
     dedupe_ttl_seconds     = optional(number, 86400)
     delivery               = optional(string, "signed")
+    shard_threshold        = optional(number, 500)
+    shard_size             = optional(number, 250)
+    shard_attempts         = optional(number, 3)
   })
   default = {}
 
@@ -88,6 +91,13 @@ variable "settings" {
       value >= 1 && floor(value) == value
     ])
     error_message = "settings.token_ttl_seconds, connection_ttl_seconds, max_rooms and dedupe_ttl_seconds must be whole numbers ≥ 1."
+  }
+
+  validation {
+    condition = alltrue([
+      for value in [var.settings.shard_threshold, var.settings.shard_size] : value >= 1 && floor(value) == value
+    ]) && var.settings.shard_attempts >= 1 && var.settings.shard_attempts <= 10 && floor(var.settings.shard_attempts) == var.settings.shard_attempts
+    error_message = "settings.shard_threshold and shard_size must be whole numbers ≥ 1, shard_attempts 1-10 (lambdas/settings.py)."
   }
 }
 

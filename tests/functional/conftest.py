@@ -84,3 +84,7 @@ def make_table(dynamodb: Any, stack: Stack) -> Iterator[Callable[[str], CreatedT
     yield make
     for name in created:
         dynamodb.delete_table(TableName=name)
+
+
+# The tiny @connections server of the delivery tests, for every functional test module.
+from tests.functional.connections_api import api, received  # noqa: E402, F401

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from lambdas.contract.errors import NotInRoom, TooManyRooms
-from lambdas.domain import keys
+from lambdas.domain import connections, keys
 from lambdas.domain.connections import DEFAULT_ROOM, ConnectionStore, Member
 from lambdas.domain.tokens import Identity
 from tests.functional.helpers import scan_all
@@ -95,6 +95,51 @@ class StaleMetaOnce:
         return self._real.get_item(**kwargs)
 
 
+class Recording:
+    """A DynamoDB client that records the name of each call made through it."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._real, name)
+        if not callable(attribute) or name in ("exceptions", "get_paginator"):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+class UnprocessedFirst:
+    """A DynamoDB client whose first ``failures`` batch writes process nothing."""
+
+    def __init__(self, real: Any, failures: int) -> None:
+        self._real = real
+        self._failures = failures
+        self.batches = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def batch_write_item(self, **kwargs: Any) -> Any:
+        self.batches += 1
+        if self.batches <= self._failures:
+            return {"UnprocessedItems": kwargs["RequestItems"]}
+        return self._real.batch_write_item(**kwargs)
+
+
+@pytest.fixture
+def no_sleep(monkeypatch) -> list[float]:
+    """Backoff sleeps of lambdas.domain.connections, recorded instead of slept."""
+    slept: list[float] = []
+    monkeypatch.setattr(connections.time, "sleep", slept.append)
+    return slept
+
+
 # --- add / member --------------------------------------------------------------------------------
 
 
@@ -110,6 +155,45 @@ def test_add_stores_the_connection_joined_to_general(store, dynamodb, table):
     assert item["ttl"]["N"] == str(1_700_000_000 + TTL)
     assert rooms_of(dynamodb, table, "conn-1=") == {DEFAULT_ROOM} == {"general"}
     assert list(store.members("general")) == ["conn-1="]
+
+
+def test_add_writes_the_record_and_the_general_membership_in_one_batch(dynamodb, table):
+    """$connect is one batch of two puts (no transaction): the record and its membership."""
+    client = Recording(dynamodb)
+    ConnectionStore(client, table, ttl_seconds=TTL, max_rooms=50).add(
+        "conn-1=", ADA, now=1_700_000_000
+    )
+    assert client.calls == ["batch_write_item"]
+    items = {i["sk"]["S"]: i for i in items_of(dynamodb, table, "conn-1=")}
+    assert set(items) == {"meta", "conn#conn-1="}
+    assert items["meta"]["pk"]["S"] == "conn#conn-1="
+    membership = items["conn#conn-1="]
+    assert membership["pk"]["S"] == "room#general"
+    assert membership["roomId"]["S"] == "general"
+    assert membership["connectionId"]["S"] == "conn-1="
+    assert membership["userId"]["S"] == "user-ada"
+    assert membership["username"]["S"] == "Ada"
+    assert membership["ttl"]["N"] == str(1_700_000_000 + TTL)
+
+
+def test_add_retries_unprocessed_items_with_backoff(dynamodb, table, no_sleep):
+    """Items DynamoDB left unprocessed are written again after a growing pause."""
+    client = UnprocessedFirst(dynamodb, failures=2)
+    ConnectionStore(client, table, ttl_seconds=TTL, max_rooms=50).add("conn-1=", ADA)
+    assert client.batches == 3
+    assert no_sleep == [0.05, 0.1]
+    assert len(items_of(dynamodb, table, "conn-1=")) == 2
+
+
+def test_add_raises_when_items_stay_unprocessed(dynamodb, table, no_sleep):
+    """After a bounded number of attempts, still-unprocessed items are an error, not a loss."""
+    client = UnprocessedFirst(dynamodb, failures=1000)
+    store = ConnectionStore(client, table, ttl_seconds=TTL, max_rooms=50)
+    with pytest.raises(RuntimeError, match=r"store connection conn-1=: 2 item\(s\) still"):
+        store.add("conn-1=", ADA)
+    assert client.batches == connections.BATCH_ATTEMPTS
+    assert len(no_sleep) == connections.BATCH_ATTEMPTS - 1
+    assert scan_all(dynamodb, table) == []
 
 
 def test_member_names_the_user_behind_a_joined_connection(store):
@@ -224,6 +308,58 @@ def test_join_racing_a_join_of_the_same_room_at_the_limit_is_fine(dynamodb, tabl
     assert rooms_of(dynamodb, table, "conn-1=") == {"general", "a", "b"}
 
 
+def test_join_is_an_update_then_a_put_without_transaction_or_read(dynamodb, table):
+    """joinRoom costs two single-item writes: the record's update, then the membership put."""
+    ConnectionStore(dynamodb, table, ttl_seconds=TTL, max_rooms=50).add("conn-1=", ADA)
+    client = Recording(dynamodb)
+    ConnectionStore(client, table, ttl_seconds=TTL, max_rooms=50).join("conn-1=", "dev")
+    assert client.calls == ["update_item", "put_item"]
+
+
+def test_join_again_repairs_a_membership_missing_after_an_interrupted_join(store, dynamodb, table):
+    """The record lists the room but the membership is missing (a join stopped between its
+    two writes): the client's retried join puts the membership back, so broadcasts reach it."""
+    store.add("conn-1=", ADA, now=1_700_000_000)
+    store.join("conn-1=", "dev")
+    dynamodb.delete_item(TableName=table, Key=keys.membership_key("dev", "conn-1="))
+    assert list(store.members("dev")) == []
+    store.join("conn-1=", "dev")
+    assert list(store.members("dev")) == ["conn-1="]
+    assert store.member("conn-1=", "dev") == Member("conn-1=", "user-ada", "Ada")
+    membership = dynamodb.get_item(
+        TableName=table, Key=keys.membership_key("dev", "conn-1="), ConsistentRead=True
+    )["Item"]
+    assert membership["ttl"]["N"] == str(1_700_000_000 + TTL)
+    assert rooms_of(dynamodb, table, "conn-1=") == {"general", "dev"}
+
+
+def test_join_at_the_limit_repairs_a_listed_room_and_refuses_a_new_one(dynamodb, table):
+    """At max rooms, a listed room's missing membership is still repaired; a new room is
+    refused and writes nothing."""
+    store = ConnectionStore(dynamodb, table, ttl_seconds=TTL, max_rooms=2)
+    store.add("conn-1=", ADA)
+    store.join("conn-1=", "a")
+    dynamodb.delete_item(TableName=table, Key=keys.membership_key("a", "conn-1="))
+    store.join("conn-1=", "a")
+    assert list(store.members("a")) == ["conn-1="]
+    before = items_of(dynamodb, table, "conn-1=")
+    with pytest.raises(TooManyRooms):
+        store.join("conn-1=", "b")
+    assert list(store.members("b")) == []
+    assert rooms_of(dynamodb, table, "conn-1=") == {"general", "a"}
+    assert sorted(map(str, items_of(dynamodb, table, "conn-1="))) == sorted(map(str, before))
+
+
+def test_join_after_leaving_every_room_is_allowed(store, dynamodb, table):
+    """A record listing no room at all (its set attribute is gone) may join again."""
+    store.add("conn-1=", ADA)
+    store.leave("conn-1=", "general")
+    assert "rooms" not in meta(dynamodb, table, "conn-1=")
+    store.join("conn-1=", "dev")
+    assert rooms_of(dynamodb, table, "conn-1=") == {"dev"}
+    assert list(store.members("dev")) == ["conn-1="]
+
+
 def test_join_of_an_unknown_connection_raises_lookup_error(store, dynamodb, table):
     """Joining from a connection that is not stored (closed meanwhile) writes nothing."""
     with pytest.raises(LookupError):
@@ -242,6 +378,21 @@ def test_join_of_a_connection_removed_after_it_was_read_raises_lookup_error(dyna
     )
     with pytest.raises(LookupError):
         racing.join("conn-1=", "dev")
+    assert scan_all(dynamodb, table) == []
+
+
+def test_join_of_a_removed_connection_raises_lookup_error_and_writes_nothing(
+    store, dynamodb, table
+):
+    """Joining after $disconnect removed the connection neither recreates its record (which
+    would never be deleted) nor leaves a membership behind."""
+    store.add("conn-1=", ADA)
+    store.join("conn-1=", "dev")
+    store.remove("conn-1=")
+    with pytest.raises(LookupError):
+        store.join("conn-1=", "dev")
+    with pytest.raises(LookupError):
+        store.join("conn-1=", "other")
     assert scan_all(dynamodb, table) == []
 
 
@@ -281,6 +432,23 @@ def test_leave_by_a_connection_that_is_gone_leaves_nothing_behind(store, dynamod
     store.remove("conn-1=")
     store.leave("conn-1=", "general")
     assert scan_all(dynamodb, table) == []
+
+
+def test_leave_again_deletes_a_membership_left_by_an_interrupted_leave(store, dynamodb, table):
+    """The record no longer lists the room but the membership is still there (a leave stopped
+    between its two writes): the retried leave deletes it."""
+    store.add("conn-1=", ADA)
+    store.join("conn-1=", "dev")
+    dynamodb.update_item(
+        TableName=table,
+        Key=keys.connection_key("conn-1="),
+        UpdateExpression="DELETE rooms :rooms",
+        ExpressionAttributeValues={":rooms": {"SS": ["dev"]}},
+    )
+    assert list(store.members("dev")) == ["conn-1="]
+    store.leave("conn-1=", "dev")
+    assert list(store.members("dev")) == []
+    assert rooms_of(dynamodb, table, "conn-1=") == {"general"}
 
 
 # --- members -------------------------------------------------------------------------------------

@@ -26,3 +26,18 @@ def crash(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def sleepy(event: dict[str, Any], context: Any) -> dict[str, Any]:
     threading.Event().wait(5)
     return {"statusCode": 200}
+
+
+calls: list[dict[str, Any]] = []
+
+
+def echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    calls.append(event)
+    return {"echo": event, "function": context.function_name}
+
+
+def fails_once(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    calls.append(event)
+    if len(calls) == 1:
+        raise RuntimeError("first attempt fails")
+    return {"ok": True}

@@ -164,7 +164,8 @@ def test_dynamodb_actions_come_from_stack_json_except_reading_the_stream():
 
 
 def test_manage_connections_is_post_only_on_this_apis_stage(tmp_path):
-    """The broadcaster alone may POST to @connections, of this API's stage only."""
+    """The broadcaster and the fan-out function alone may POST to @connections, of this API's
+    stage only."""
     statement = _statement("PostToConnections")
     assert statement["actions"] == ["execute-api:ManageConnections"]
     assert statement["resources"] == [
@@ -172,7 +173,8 @@ def test_manage_connections_is_post_only_on_this_apis_stage(tmp_path):
     ]
     assert statement["for_each"] == "${each.value.manages_connections ? [1] : []}"
     functions = evaluate(tmp_path).local("functions")
-    assert {k for k, f in functions.items() if f["manages_connections"]} == {"broadcaster"}
+    posting = {k for k, f in functions.items() if f["manages_connections"]}
+    assert posting == {"broadcaster", "fanout_shard"}
 
 
 def test_the_code_only_ever_posts_to_connections():
@@ -288,3 +290,41 @@ def test_outputs_are_the_stage_urls():
     assert config["key"] == "config.json"
     assert "restUrl = aws_api_gateway_stage.rest.invoke_url" in config["content"]
     assert "wsUrl = aws_apigatewayv2_stage.ws.invoke_url" in config["content"]
+
+
+def test_only_the_broadcaster_and_the_fanout_function_invoke_the_fanout_function(tmp_path):
+    """lambda:InvokeFunction on the fan-out function's ARN alone, for the functions that are
+    given its name (the broadcaster, and the function itself for retry shards)."""
+    statement = _statement("InvokeFanout")
+    assert statement["actions"] == ["lambda:InvokeFunction"]
+    assert statement["resources"] == [
+        "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:"
+        "${local.functions[local.fanout_function].name}"
+    ]
+    config = evaluate(tmp_path)
+    functions = config.local("functions")
+    assert {k for k, f in functions.items() if f["invokes_fanout"]} == {
+        "broadcaster",
+        "fanout_shard",
+    }
+    assert config.local("fanout_function") in FUNCTIONS
+    assert FUNCTIONS[config.local("fanout_function")]["handler"].endswith("fanout_shard.handler")
+
+
+def test_asynchronous_events_are_retried_then_sent_to_a_failure_queue(tmp_path):
+    """The fan-out function's event invoke config comes from stack.json; failures go to SQS,
+    which only the asynchronously invoked functions may send to."""
+    invoke_config = RESOURCES[("aws_lambda_function_event_invoke_config", "this")]
+    assert invoke_config["for_each"] == "${local.async_functions}"
+    assert invoke_config["maximum_retry_attempts"] == (
+        "${each.value.async_invoke.maximum_retry_attempts}"
+    )
+    (destination,) = invoke_config["destination_config"]
+    assert destination["on_failure"][0]["destination"] == "${aws_sqs_queue.async_failures.arn}"
+    assert _statement("AsyncFailures")["resources"] == ["${aws_sqs_queue.async_failures.arn}"]
+    asynchronous = evaluate(tmp_path).local("async_functions")
+    assert set(asynchronous) == {k for k, f in FUNCTIONS.items() if f.get("async_invoke")}
+    assert asynchronous["fanout_shard"]["async_invoke"] == {
+        "maximum_retry_attempts": 2,
+        "maximum_event_age_s": 3600,
+    }

@@ -168,6 +168,20 @@ class RecordingDynamo:
                 self.keys.append((spec["TableName"], spec["Key"]))
         return {}
 
+    def batch_write_item(self, RequestItems):
+        for table, requests in RequestItems.items():
+            for request in requests:
+                if "PutRequest" in request:
+                    self._put(table, request["PutRequest"]["Item"])
+                else:
+                    self.keys.append((table, request["DeleteRequest"]["Key"]))
+        return {"UnprocessedItems": {}}
+
+    def update_item(self, TableName, Key, **_):
+        """Records the key; returns the stored item as is (the update itself is not applied)."""
+        self.keys.append((TableName, Key))
+        return {"Attributes": self.stored[(Key["pk"]["S"], Key["sk"]["S"])]}
+
     def get_item(self, TableName, Key, **_):
         self.keys.append((TableName, Key))
         item = self.stored.get((Key["pk"]["S"], Key["sk"]["S"]))

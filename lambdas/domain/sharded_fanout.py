@@ -1,0 +1,148 @@
+"""Sharded fan-out for large rooms: the broadcaster hands shards off, the fan-out function
+delivers each one exactly once and reports its own failures.
+
+- The broadcaster (``ShardRouter``) plans shards above the threshold and dispatches each one
+  asynchronously; a shard that cannot be dispatched is delivered by the broadcaster itself.
+- ``deliver_shard`` claims the shard (``ShardClaims``: a duplicate or repeated invocation finds
+  it done and posts nothing), posts to its recipients, removes the gone ones, and hands the
+  recipients it could not reach to a retry shard of the next attempt — only those, so a
+  delivered recipient is never posted twice. After the last attempt each one is logged as an
+  undelivered message (an ERROR line per recipient, as the broadcaster does).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lambdas.contract.frames import Message
+from lambdas.domain.dispatch import Dispatcher, DispatchFailed
+from lambdas.domain.fanout import FanoutReport, Poster
+from lambdas.domain.shard_claims import ShardBusy, ShardClaims
+from lambdas.domain.shards import Shard, plan
+
+__all__ = ["ShardReport", "ShardRouter", "deliver_shard"]
+
+log = logging.getLogger("chatstack.fanout")
+
+
+@dataclass
+class ShardReport:
+    delivered: int = 0
+    gone: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: bool = False  # already delivered by an earlier invocation
+
+
+def _hand_off_retry(
+    retry: Shard, dispatcher: Dispatcher | None, deliver_here: Callable[[Shard], ShardReport]
+) -> None:
+    if dispatcher is not None:
+        try:
+            dispatcher.dispatch(retry.to_event())
+            return
+        except DispatchFailed:
+            log.warning("dispatching retry shard %s failed: delivering it here", retry.key)
+    deliver_here(retry)
+
+
+def deliver_shard(
+    shard: Shard,
+    poster: Poster,
+    claims: ShardClaims,
+    remove_connection: Callable[[str, str], None],
+    dispatcher: Dispatcher | None,
+    max_attempts: int,
+    lease_seconds: float,
+) -> ShardReport:
+    """Deliver one shard, at most once per recipient and attempt.
+
+    Raises:
+        ShardBusy: another invocation is delivering this shard (the caller is retried later).
+    """
+    report = ShardReport()
+    if not claims.claim(shard, lease_seconds):
+        log.info("shard %s of %s already delivered", shard.key, shard.message_id)
+        report.skipped = True
+        return report
+    outcome = poster.deliver(shard.connection_ids, shard.data.encode("utf-8"))
+    report.delivered, report.gone = len(outcome.delivered), len(outcome.gone)
+    for connection_id in outcome.gone:
+        try:
+            remove_connection(connection_id, shard.room_id)
+        except Exception:
+            log.exception("removing stale connection %s failed", connection_id)
+    if outcome.failed and shard.attempt < max_attempts:
+        report.retried = len(outcome.failed)
+        _hand_off_retry(
+            shard.retry(outcome.failed),
+            dispatcher,
+            lambda retry: deliver_shard(
+                retry, poster, claims, remove_connection, None, max_attempts, lease_seconds
+            ),
+        )
+    elif outcome.failed:
+        report.failed = len(outcome.failed)
+        for connection_id in outcome.failed:
+            log.error(
+                "delivery failed",
+                extra={
+                    "connection_id": connection_id,
+                    "message_id": shard.message_id,
+                    "shard": shard.key,
+                    "attempt": shard.attempt,
+                },
+            )
+    claims.finish(shard)
+    return report
+
+
+@dataclass
+class ShardRouter:
+    """The broadcaster's side: above ``threshold`` recipients, hand shards to ``dispatcher``."""
+
+    dispatcher: Dispatcher
+    claims: ShardClaims
+    remove: Callable[[str, str], None]  # removes a gone connection from the room
+    threshold: int
+    size: int
+    max_attempts: int
+    lease_seconds: Callable[[], float]
+
+    def __call__(
+        self, message: Message, recipients: list[str], data: bytes, poster: Poster
+    ) -> FanoutReport | None:
+        """Hand off ``message``'s shards; None when the room is small enough to post inline."""
+        shards = plan(
+            message.message_id,
+            message.room_id,
+            data.decode("utf-8"),
+            recipients,
+            self.threshold,
+            self.size,
+        )
+        if not shards:
+            return None
+        report = FanoutReport(shards=len(shards))
+        for shard in shards:
+            try:
+                self.dispatcher.dispatch(shard.to_event())
+                continue
+            except DispatchFailed:
+                log.warning("dispatching shard %s failed: delivering it here", shard.key)
+            try:
+                here = deliver_shard(
+                    shard,
+                    poster,
+                    self.claims,
+                    self.remove,
+                    self.dispatcher,
+                    self.max_attempts,
+                    self.lease_seconds(),
+                )
+            except ShardBusy:  # the dispatch did go through: the fan-out function has it
+                continue
+            report.delivered += here.delivered
+        return report
