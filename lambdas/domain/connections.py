@@ -20,6 +20,7 @@ from lambdas.domain.tokens import Identity
 __all__ = ["DEFAULT_ROOM", "ConnectionStore", "Member"]
 
 DEFAULT_ROOM = "general"
+CONNECTION_PREFIX = "conn#"  # a membership's sort key: conn#{connectionId}
 BATCH_ATTEMPTS = 5  # batch_write_item calls per batch of 25 before giving up
 
 
@@ -42,10 +43,10 @@ class ConnectionStore:
         self._max_rooms = max_rooms
 
     def _membership_item(self, room_id: str, connection_id: str, who: Identity, ttl: int) -> dict:
+        # Kept small: every broadcast reads every member's item (the room and connection ids
+        # are in its key), and a Query consumes read capacity by the size of what it reads.
         return {
             **keys.membership_key(room_id, connection_id),
-            "connectionId": {"S": connection_id},
-            "roomId": {"S": room_id},
             "userId": {"S": who.user_id},
             "username": {"S": who.username},
             "ttl": {"N": str(ttl)},
@@ -192,14 +193,14 @@ class ConnectionStore:
             KeyConditionExpression="pk = :pk AND begins_with(sk, :conn)",
             ExpressionAttributeValues={
                 ":pk": {"S": keys.room_partition(room_id)},
-                ":conn": {"S": "conn#"},
+                ":conn": {"S": CONNECTION_PREFIX},
             },
-            ProjectionExpression="connectionId",
+            ProjectionExpression="sk",
             ConsistentRead=True,
         )
         for page in pages:
             for item in page.get("Items", []):
-                yield item["connectionId"]["S"]
+                yield item["sk"]["S"].removeprefix(CONNECTION_PREFIX)
 
     def remove(self, connection_id: str, *also_rooms: str) -> None:
         """Delete the connection and all its memberships; removing twice is not an error.

@@ -35,6 +35,36 @@ RETRYABLE = frozenset({403, 429, 500, 502, 503, 504})
 _Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
+class _Signer(SigV4Auth):
+    """botocore's SigV4 signer, minus work that is the same for every POST of one delivery:
+    the signing key is derived once a day, the body hashed once, and there is no query."""
+
+    def __init__(self, credentials: Any, service_name: str, region_name: str) -> None:
+        super().__init__(credentials, service_name, region_name)
+        self._key: tuple[str, bytes] | None = None
+        self._hashed: tuple[bytes, str] | None = None
+
+    def canonical_query_string(self, request: AWSRequest) -> str:
+        return "" if "?" not in request.url else super().canonical_query_string(request)
+
+    def payload(self, request: AWSRequest) -> str:
+        body = request.body
+        if not isinstance(body, bytes):
+            return super().payload(request)
+        if self._hashed is None or self._hashed[0] is not body:
+            self._hashed = (body, super().payload(request))
+        return self._hashed[1]
+
+    def signature(self, string_to_sign: str, request: AWSRequest) -> str:
+        day = request.context["timestamp"][0:8]
+        if self._key is None or self._key[0] != day:
+            k_date = self._sign(f"AWS4{self.credentials.secret_key}".encode(), day)
+            k_region = self._sign(k_date, self._region_name)
+            k_service = self._sign(k_region, self._service_name)
+            self._key = (day, self._sign(k_service, "aws4_request"))
+        return self._sign(self._key[1], string_to_sign, hex=True)
+
+
 class _Retry(Exception):
     """This attempt failed in a way worth another try."""
 
@@ -136,32 +166,27 @@ class SignedPoster:
 
     def _request(self, connection_id: str, data: bytes, signer: SigV4Auth) -> bytes:
         path = self._base_path + quote(connection_id, safe="-_.~")
-        signed = AWSRequest(method="POST", url=self._origin + path, data=data)
+        # Host given up front: botocore's signer would otherwise parse the URL for it.
+        signed = AWSRequest(
+            method="POST", url=self._origin + path, data=data, headers={"Host": self._host_header}
+        )
         signer.add_auth(signed)
-        head = [
-            f"POST {path} HTTP/1.1",
-            f"Host: {self._host_header}",
-            f"Content-Length: {len(data)}",
-        ]
-        head += [
-            f"{name}: {value}"
-            for name, value in signed.headers.items()
-            if name.lower().startswith(("authorization", "x-amz-"))
-        ]
+        head = [f"POST {path} HTTP/1.1", f"Content-Length: {len(data)}"]
+        head += [f"{name}: {value}" for name, value in signed.headers.items()]
         return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data
 
     async def _deliver_all(self, connection_ids: Sequence[str], data: bytes) -> Deliveries:
-        credentials = self._credentials.get_frozen_credentials()
-        signer = SigV4Auth(credentials, "execute-api", self._region)
+        signer = _Signer(self._credentials.get_frozen_credentials(), "execute-api", self._region)
         outcome = Deliveries()
-        slots = asyncio.Semaphore(self._concurrency)
+        pending = iter(connection_ids)
 
-        async def one(connection_id: str) -> None:
-            async with slots:
+        async def sender() -> None:  # one of ``concurrency``: no task per delivery
+            for connection_id in pending:
                 result = await self._post(connection_id, data, signer)
-            getattr(outcome, result).append(connection_id)
+                getattr(outcome, result).append(connection_id)
 
-        await asyncio.gather(*(one(c) for c in connection_ids))
+        senders = min(self._concurrency, len(connection_ids))
+        await asyncio.gather(*(sender() for _ in range(senders)))
         return outcome
 
     async def _post(self, connection_id: str, data: bytes, signer: SigV4Auth) -> str:
@@ -169,9 +194,8 @@ class SignedPoster:
         deadline = time.monotonic() + self.time_left()
         for attempt in range(self._max_attempts):
             try:
-                status = await asyncio.wait_for(
-                    self._attempt(self._request(connection_id, data, signer)), self._timeout
-                )
+                async with asyncio.timeout(self._timeout):
+                    status = await self._attempt(self._request(connection_id, data, signer))
             except (OSError, TimeoutError, asyncio.IncompleteReadError, _Retry):
                 status = None
             if status is not None and 200 <= status < 300:

@@ -17,6 +17,7 @@ from reference_stack.local.embedded_aws import EmbeddedAws, fake_credentials_env
 from reference_stack.local.invoker import Invoker
 from reference_stack.local.lambda_api import LambdaApi
 from reference_stack.local.logs import log_event
+from reference_stack.local.management_api import ManagementApi
 from reference_stack.local.rest_api import build_rest_app
 from reference_stack.local.stream_poller import StreamPoller
 from reference_stack.local.ttl_sweeper import sweep_forever
@@ -66,6 +67,8 @@ class LocalStage:
         self._runners: list[web.AppRunner] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._invoker: Invoker | None = None
+        self._management: ManagementApi | None = None
+        self.delivery_url = ""
 
     def _handler_environment(self, management_url: str) -> dict[str, str]:
         c, stack = self.config, self.stack
@@ -134,10 +137,18 @@ class LocalStage:
             disconnect_delay=c.disconnect_delay,
             on_invoked=poller.nudge,
         )
-        runner, ws_port = await _site(self.websocket.build_app(), c.host, c.ws_port)
+        management = ManagementApi(self.websocket, c.stage)
+        ws_app = self.websocket.build_app()
+        management.add_routes(ws_app)  # @connections on the WebSocket host, as on AWS
+        runner, ws_port = await _site(ws_app, c.host, c.ws_port)
         self._runners.append(runner)
         management_url = f"http://{c.host}:{ws_port}/{c.stage}"
-        os.environ["CHATSTACK_MANAGEMENT_URL"] = management_url
+        # The functions post through the same answers on a lighter server of their own.
+        self._management = management
+        server = await management.serve(c.host, 0)
+        delivery_port = server.sockets[0].getsockname()[1]
+        self.delivery_url = f"http://{c.host}:{delivery_port}/{c.stage}"
+        os.environ["CHATSTACK_MANAGEMENT_URL"] = self.delivery_url
         rest = build_rest_app(self.stack, self._invoker, c.stage, cors_origin="*")
         runner, rest_port = await _site(rest, c.host, c.rest_port)
         self._runners.append(runner)
@@ -163,7 +174,14 @@ class LocalStage:
         self.urls = StageUrls(rest_url, ws_url, f"http://{c.host}:{web_port}/", management_url)
         if c.stage_file is not None:
             write_stage_file(c.stage_file, self.urls)
-        log_event("stage started", **self.urls.public(), aws_endpoint=self.aws.endpoint_url)
+        log_event(
+            "stage started",
+            **self.urls.public(),
+            aws_endpoint=self.aws.endpoint_url,
+            management_url=self.urls.management_url,
+            delivery_url=self.delivery_url,
+            lambda_endpoint=os.environ["AWS_ENDPOINT_URL_LAMBDA"],
+        )
         return self.urls
 
     async def stop(self) -> None:
@@ -172,6 +190,8 @@ class LocalStage:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._management is not None:
+            await self._management.stop()
         for runner in reversed(self._runners):
             await runner.cleanup()
         if self._invoker is not None:

@@ -8,8 +8,8 @@ API Gateway's behaviour, as emulated here:
 - A message over 128 KB closes the connection with 1009; an idle connection (no frame from the
   client for the idle timeout) or one older than the maximum duration is closed with 1001.
 - ``$disconnect`` runs once after every close, whoever closed.
-- ``@connections/{id}`` on the same port: POST sends a frame, GET describes the connection,
-  DELETE closes it; an unknown id answers 410 ``GoneException``.
+- ``@connections/{id}`` (``management_api.py``) on the same port: POST sends a frame, GET
+  describes the connection, DELETE closes it; an unknown id answers 410 ``GoneException``.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _iso(epoch: float) -> str:
 
 
 class WebSocketApi:
-    """The WebSocket API and its management API, over an ``Invoker``."""
+    """The WebSocket API over an ``Invoker``; ``connections`` are what ``@connections`` reaches."""
 
     def __init__(
         self,
@@ -70,7 +70,7 @@ class WebSocketApi:
         self._routes = stack.websocket_routes
         self._invoker = invoker
         self._stage = stage
-        self._max_message_bytes = max_message_bytes
+        self.max_message_bytes = max_message_bytes
         self._idle_timeout = idle_timeout
         self._max_duration = max_connection_duration
         self._disconnect_delay = disconnect_delay
@@ -81,13 +81,10 @@ class WebSocketApi:
     # -- application ---------------------------------------------------------------------------
 
     def build_app(self) -> web.Application:
-        app = web.Application(client_max_size=self._max_message_bytes + 1024)
+        app = web.Application(client_max_size=self.max_message_bytes + 1024)
         stage = self._stage
         app.router.add_get(f"/{stage}", self._handshake)
         app.router.add_get(f"/{stage}/", self._handshake)
-        app.router.add_post(f"/{stage}/@connections/{{connection_id}}", self._post)
-        app.router.add_get(f"/{stage}/@connections/{{connection_id}}", self._describe)
-        app.router.add_delete(f"/{stage}/@connections/{{connection_id}}", self._delete)
         app.on_startup.append(self._start_reaper)
         app.on_shutdown.append(self._close_all)
         return app
@@ -109,7 +106,7 @@ class WebSocketApi:
 
     async def _handshake(self, request: web.Request) -> web.StreamResponse:
         socket = web.WebSocketResponse(
-            max_msg_size=self._max_message_bytes, compress=False, autoping=True
+            max_msg_size=self.max_message_bytes, compress=False, autoping=True
         )
         if not socket.can_prepare(request).ok:
             return web.Response(status=426, text="Upgrade Required")
@@ -250,54 +247,3 @@ class WebSocketApi:
             self._reaper.cancel()
         for connection in list(self.connections.values()):
             await self.close(connection, WSCloseCode.GOING_AWAY, "Stage shutting down")
-
-    # -- @connections --------------------------------------------------------------------------
-
-    @staticmethod
-    def _error(status: int, error_type: str, message: str) -> web.Response:
-        return web.json_response(
-            {"message": message}, status=status, headers={"x-amzn-ErrorType": error_type}
-        )
-
-    def _find(self, request: web.Request) -> Connection | web.Response:
-        if not request.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256"):
-            return self._error(403, "ForbiddenException", "Missing Authentication Token")
-        connection = self.connections.get(request.match_info["connection_id"])
-        if connection is None or connection.socket.closed or connection.close_code is not None:
-            return self._error(410, "GoneException", "Gone")
-        return connection
-
-    async def _post(self, request: web.Request) -> web.Response:
-        found = self._find(request)
-        if isinstance(found, web.Response):
-            return found
-        data = await request.read()
-        if len(data) > self._max_message_bytes:
-            return self._error(413, "PayloadTooLargeException", "Request entity too large")
-        try:
-            await found.socket.send_str(data.decode("utf-8"))
-        except UnicodeDecodeError:
-            await found.socket.send_bytes(data)
-        except ConnectionError:
-            return self._error(410, "GoneException", "Gone")
-        return web.Response(status=200)
-
-    async def _describe(self, request: web.Request) -> web.Response:
-        found = self._find(request)
-        if isinstance(found, web.Response):
-            return found
-        idle = time.monotonic() - found.last_active
-        return web.json_response(
-            {
-                "connectedAt": _iso(found.connected_at),
-                "identity": {"sourceIp": found.source_ip, "userAgent": found.user_agent},
-                "lastActiveAt": _iso(time.time() - idle),
-            }
-        )
-
-    async def _delete(self, request: web.Request) -> web.Response:
-        found = self._find(request)
-        if isinstance(found, web.Response):
-            return found
-        await self.close(found, 1000, "Connection deleted")
-        return web.Response(status=204)

@@ -169,8 +169,7 @@ def test_add_writes_the_record_and_the_general_membership_in_one_batch(dynamodb,
     assert items["meta"]["pk"]["S"] == "conn#conn-1="
     membership = items["conn#conn-1="]
     assert membership["pk"]["S"] == "room#general"
-    assert membership["roomId"]["S"] == "general"
-    assert membership["connectionId"]["S"] == "conn-1="
+    assert set(membership) == {"pk", "sk", "userId", "username", "ttl"}  # small: read per message
     assert membership["userId"]["S"] == "user-ada"
     assert membership["username"]["S"] == "Ada"
     assert membership["ttl"]["N"] == str(1_700_000_000 + TTL)
@@ -229,7 +228,7 @@ def test_join_adds_the_room_and_a_membership_with_the_connection_ttl(store, dyna
         TableName=table, Key=keys.membership_key("dev", "conn-1="), ConsistentRead=True
     )["Item"]
     assert membership["ttl"]["N"] == str(1_700_000_000 + TTL)
-    assert membership["roomId"]["S"] == "dev"
+    assert membership["pk"]["S"] == "room#dev"
 
 
 def test_join_twice_is_idempotent(store, dynamodb, table):
@@ -526,8 +525,6 @@ def test_remove_deletes_a_named_room_membership_the_record_does_not_list(store, 
     store.add("conn-1=", ADA)
     orphan = {
         **keys.membership_key("orphan", "conn-1="),
-        "connectionId": {"S": "conn-1="},
-        "roomId": {"S": "orphan"},
         "userId": {"S": "user-ada"},
         "username": {"S": "Ada"},
         "ttl": {"N": "9999999999"},

@@ -44,7 +44,7 @@ async def test_stale_connections_are_removed_and_others_still_served(rest, conne
             ExpressionAttributeValues={":pk": {"S": f"room#{room}"}},
             ConsistentRead=True,
         )["Items"]
-        left = {i["connectionId"]["S"] for i in items} & set(stale)
+        left = {i["sk"]["S"].removeprefix("conn#") for i in items} & set(stale)
         if not left:
             break
         assert asyncio.get_running_loop().time() < deadline, f"stale rows remain: {left}"

@@ -10,11 +10,17 @@ import pytest
 from botocore.exceptions import ClientError
 
 
+@pytest.fixture(scope="module", params=["websocket-host", "delivery-server"])
+def management_url(request, stage) -> str:
+    """Both endpoints: on the WebSocket API's host (as AWS), and the functions' own server."""
+    return stage.management_url if request.param == "websocket-host" else stage.delivery_url
+
+
 @pytest.fixture(scope="module")
-def management(stage):
+def management(management_url):
     return boto3.client(
         "apigatewaymanagementapi",
-        endpoint_url=stage.management_url,
+        endpoint_url=management_url,
         region_name="us-east-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",
@@ -23,7 +29,11 @@ def management(stage):
 
 async def _connection_id(dynamodb, user_id: str) -> str:
     items = dynamodb.scan(TableName="chatstack-local-connections", ConsistentRead=True)["Items"]
-    ids = {i["connectionId"]["S"] for i in items if i.get("userId", {}).get("S") == user_id}
+    ids = {
+        i["connectionId"]["S"]
+        for i in items
+        if i["sk"]["S"] == "meta" and i.get("userId", {}).get("S") == user_id
+    }
     assert len(ids) == 1, ids
     return ids.pop()
 
@@ -81,7 +91,46 @@ async def test_oversize_post_is_refused(stage, user, peer, management, dynamodb)
     assert answer["type"] == "messages"
 
 
-async def test_unsigned_request_is_forbidden(http, stage):
+async def test_unsigned_request_is_forbidden(http, management_url):
     """A request without SigV4 authorization answers 403."""
-    async with http.post(stage.management_url + "/@connections/abc%3D", data=b"x") as response:
+    async with http.post(management_url + "/@connections/abc%3D", data=b"x") as response:
         assert response.status == 403
+
+
+async def _raw(stage, request: bytes) -> bytes:
+    """Send ``request`` to the delivery server as is; everything it answers until it closes."""
+    host, port = stage.delivery_url.removeprefix("http://").split("/", 1)[0].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(request)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 5)
+    writer.close()
+    return answer
+
+
+SIGNED = "Authorization: AWS4-HMAC-SHA256 Credential=x\r\n"
+
+
+async def test_delivery_server_keeps_the_connection_alive_between_requests(stage):
+    """Two requests on one connection get two answers in order; Connection: close ends it."""
+    one = f"GET /dev/@connections/a%3D HTTP/1.1\r\n{SIGNED}Content-Length: 0\r\n\r\n"
+    two = f"GET /dev/@connections/b%3D HTTP/1.1\r\n{SIGNED}Connection: close\r\n\r\n"
+    answer = await _raw(stage, (one + two).encode())
+    assert answer.count(b"HTTP/1.1 410 Gone") == 2
+    assert b"x-amzn-ErrorType: GoneException" in answer
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"NONSENSE\r\n\r\n", b"400"),
+        (b"POST /dev/@connections/a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", b"411"),
+        (b"POST /dev/@connections/a HTTP/1.1\r\nContent-Length: 200000\r\n\r\n", b"413"),
+        (b"GET /dev/elsewhere HTTP/1.1\r\nConnection: close\r\n\r\n", b"404"),
+        (b"GET /dev/@connections/a/b HTTP/1.1\r\nConnection: close\r\n\r\n", b"404"),
+        (b"GET / HTTP/1.1\r\nX: " + b"y" * 20000 + b"\r\n\r\n", b"431"),
+    ],
+)
+async def test_delivery_server_refuses_malformed_requests(stage, request_bytes, status):
+    answer = await _raw(stage, request_bytes)
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:200]

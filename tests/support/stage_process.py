@@ -13,13 +13,21 @@ __all__ = ["RunningStage", "start_stage"]
 class RunningStage(LocalStage):
     """A local stage, with what tests look at behind its APIs."""
 
+    def _started(self) -> dict:
+        for line in self.stderr.read_text().splitlines():
+            if '"stage started"' in line:
+                return json.loads(line)
+        raise AssertionError("the stage logged no start line")
+
     @property
     def aws_endpoint(self) -> str:
         """The embedded AWS (moto) the stage logged at start."""
-        for line in self.stderr.read_text().splitlines():
-            if '"stage started"' in line:
-                return json.loads(line)["aws_endpoint"]
-        raise AssertionError("the stage logged no start line")
+        return self._started()["aws_endpoint"]
+
+    @property
+    def delivery_url(self) -> str:
+        """The ``@connections`` endpoint the stage gives its functions (a server of its own)."""
+        return self._started()["delivery_url"]
 
     @property
     def management_url(self) -> str:
