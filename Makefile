@@ -72,6 +72,7 @@ terraform: setup checkov
 bench: setup
 	$(VENV)/bin/python -m benchmarks.import_times
 	$(VENV)/bin/python -m benchmarks.delivery_cpu
+	$(VENV)/bin/python -m benchmarks.management_cpu
 	$(VENV)/bin/python -m benchmarks.broadcast_latency
 
 bench-load: setup

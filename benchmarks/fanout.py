@@ -1,19 +1,20 @@
-"""Fan-out (scenario a) at 10, 100, 500 and 1,000 users: the local stage against the raw floor
-server, in one run, with the same Locust load.
+"""Fan-out (scenario a) at 100, 500, 1,000 and 2,000 users: the local stage — with its default
+sharding, and again with sharding off — against the raw floor server, in one run, with the same
+Locust load.
 
 Both targets get ``loadtests/ramp.py`` with ``--ramp-steps`` = the sizes: users in one room,
 ``--senders`` of them talking at ``--send-rate`` messages/s each; every step is measured for
 ``--step-seconds`` once all its users are connected (the set-up is never measured). The stage's
 users are signed up beforehand (``loadtests.provision``, shared round-robin, tokens reused), and
-its connections are opened two at a time (``--connect-concurrency 2``: the local stage's
-``$connect`` gets slower with every open connection, and more in flight only time out).
+its connections are opened eight at a time (``--connect-concurrency 8``).
 
 Writes ``docs/benchmarks/fanout.md`` and ``.csv``: p50/p95/p99 broadcast latency, delivery and
 messages/s per size and target, and the stage/floor ratios. Goal: at 1,000 users the stage
 delivers 100 % with a p99 within 3x the floor's.
 
     python -m benchmarks.fanout
-    python -m benchmarks.fanout --sizes 10,100 --step-seconds 20 --out /tmp/fanout
+    python -m benchmarks.fanout --sizes 100,1000 --step-seconds 20 --out /tmp/fanout
+    python -m benchmarks.fanout --stage-args "--shard-size 500" --skip-unsharded
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from loadtests.provision import provision
 __all__ = ["main"]
 
 GOAL_P99_RATIO = 3.0
+TARGETS = ("floor", "stage", "stage-unsharded")
+UNSHARDED = 1_000_000  # a --shard-threshold no room reaches
 FIELDS = [
     "target",
     "users",
@@ -111,25 +114,28 @@ def run_floor(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     return _rows("floor", run.summary)
 
 
-def run_stage(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
-    with running_stage(args.stage_file, log_file=work / "stage.log") as urls:
-        stage_file = work / "stage-urls.json"
+def run_stage(
+    args: argparse.Namespace, work: Path, target: str, stage_args: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    log_file = work / f"{target}.log"
+    with running_stage(args.stage_file, log_file=log_file, stage_args=stage_args) as urls:
+        stage_file = work / f"{target}-urls.json"
         stage_file.write_text(json.dumps(urls))
         started = time.monotonic()
         accounts = asyncio.run(provision(urls["rest_url"], args.accounts, tokens=True))
-        users_file = work / "users.jsonl"
+        users_file = work / f"{target}-users.jsonl"
         write_users_file(users_file, accounts)
-        print(f"[stage] {len(accounts)} accounts in {time.monotonic() - started:.1f} s")
+        print(f"[{target}] {len(accounts)} accounts in {time.monotonic() - started:.1f} s")
         extra = ["--stage-file", str(stage_file), "--users-file", str(users_file)]
-        extra += ["--reuse-tokens", "--connect-concurrency", "2", "--ramp-spawn-rate", "50"]
+        extra += ["--reuse-tokens", "--connect-concurrency", "8", "--ramp-spawn-rate", "100"]
         run, _ = run_locust(
             "loadtests/ramp.py",
             _load_args(args) + extra,
             work,
-            "locust-stage",
+            f"locust-{target}",
             timeout=args.timeout,
         )
-    return _rows("stage", run.summary)
+    return _rows(target, run.summary)
 
 
 def _ratio(stage: Any, floor: Any) -> float | None:
@@ -163,12 +169,17 @@ def report(args: argparse.Namespace, rows: list[dict[str, Any]], minutes: float)
         "the sender's wall clock in the message, per recipient (Locust rounds to whole ms, to "
         "10 ms above 100 ms). One Locust process; stage, floor and Locust share 2 cores.",
         "",
+        "`stage`: the local stage as it starts by default — rooms above "
+        "`CHATSTACK_SHARD_THRESHOLD` (500) members are handed to the fan-out function in "
+        "shards of 250, run by two worker processes. `stage-unsharded`: the same stage with "
+        f"`--shard-threshold {UNSHARDED}`, the broadcaster posting every delivery itself.",
+        "",
         "| users | target | messages/s | deliveries/s | p50 ms | p95 ms | p99 ms | ack p95 ms "
         "| delivery % | failures |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size in args.sizes:
-        for target in ("floor", "stage"):
+        for target in TARGETS:
             r = by.get((target, size))
             if r is None:
                 continue
@@ -178,32 +189,35 @@ def report(args: argparse.Namespace, rows: list[dict[str, Any]], minutes: float)
                 f"| {_cell(r['p99_ms'])} | {_cell(r['ack_p95_ms'])} | {_cell(r['delivery_pct'])} "
                 f"| {_cell(r['failures'])} |"
             )
-    lines += ["", "| users | stage/floor p50 | p95 | p99 |", "|---:|---:|---:|---:|"]
+    lines += ["", "| users | target | p50 / floor | p95 / floor | p99 / floor |"]
+    lines += ["|---:|---|---:|---:|---:|"]
     for size in args.sizes:
-        s, f = by.get(("stage", size)), by.get(("floor", size))
+        for target in TARGETS[1:]:
+            s, f = by.get((target, size)), by.get(("floor", size))
+            if s and f:
+                ratios = [_ratio(s[k], f[k]) for k in ("p50_ms", "p95_ms", "p99_ms")]
+                cells = " | ".join("-" if x is None else f"{x:.1f}x" for x in ratios)
+                lines.append(f"| {size:,} | {target} | {cells} |")
+    goal = 1000 if 1000 in args.sizes else max(args.sizes)
+    for target in TARGETS[1:]:
+        s, f = by.get((target, goal)), by.get(("floor", goal))
         if s and f:
-            ratios = [_ratio(s[k], f[k]) for k in ("p50_ms", "p95_ms", "p99_ms")]
-            cells = " | ".join("-" if x is None else f"{x:.1f}x" for x in ratios)
-            lines.append(f"| {size:,} | {cells} |")
-    top = max(args.sizes)
-    s, f = by.get(("stage", top)), by.get(("floor", top))
-    if s and f:
-        ratio = _ratio(s["p99_ms"], f["p99_ms"])
-        full = s["delivery_pct"] is not None and s["delivery_pct"] >= 100.0
-        met = full and ratio is not None and ratio <= GOAL_P99_RATIO
-        lines += [
-            "",
-            f"Goal at {top:,} users — delivery 100 % and p99 within {GOAL_P99_RATIO:g}x the "
-            f"floor: **{'met' if met else 'not met'}** (delivery {_cell(s['delivery_pct'])} %, "
-            f"p99 {_cell(s['p99_ms'])} ms vs {_cell(f['p99_ms'])} ms = "
-            f"{'-' if ratio is None else f'{ratio:.1f}x'}).",
-        ]
+            ratio = _ratio(s["p99_ms"], f["p99_ms"])
+            full = s["delivery_pct"] is not None and s["delivery_pct"] >= 100.0
+            met = full and ratio is not None and ratio <= GOAL_P99_RATIO
+            lines += [
+                "",
+                f"Goal at {goal:,} users, {target} — delivery 100 % and p99 within "
+                f"{GOAL_P99_RATIO:g}x the floor: **{'met' if met else 'not met'}** (delivery "
+                f"{_cell(s['delivery_pct'])} %, p99 {_cell(s['p99_ms'])} ms vs "
+                f"{_cell(f['p99_ms'])} ms = {'-' if ratio is None else f'{ratio:.1f}x'}).",
+            ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=_sizes, default=[10, 100, 500, 1000])
+    parser.add_argument("--sizes", type=_sizes, default=[100, 500, 1000, 2000])
     parser.add_argument("--step-seconds", type=float, default=40.0)
     parser.add_argument(
         "--warmup-seconds", type=float, default=10.0, help="unmeasured first step (cold paths)"
@@ -212,8 +226,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--send-rate", type=float, default=0.5, help="messages/s per sender")
     parser.add_argument("--accounts", type=int, default=100, help="accounts the users share")
     parser.add_argument("--stage-file", type=Path, help="a running stage (default: start one)")
+    parser.add_argument(
+        "--stage-args", default="", help="for the stage started: chatstack up arguments, quoted"
+    )
     parser.add_argument("--skip-floor", action="store_true")
     parser.add_argument("--skip-stage", action="store_true")
+    parser.add_argument(
+        "--skip-unsharded", action="store_true", help="no second stage run without sharding"
+    )
     parser.add_argument("--timeout", type=float, default=2400.0, help="per Locust run, s")
     parser.add_argument("--workdir", type=Path, help="keep logs and summaries here")
     parser.add_argument(
@@ -224,10 +244,15 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="chatstack-fanout-") as tmp:
         work = args.workdir or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         if not args.skip_floor:
             rows += run_floor(args, work)
         if not args.skip_stage:
-            rows += run_stage(args, work)
+            stage_args = tuple(args.stage_args.split())
+            rows += run_stage(args, work, "stage", stage_args)
+            if not args.skip_unsharded and args.stage_file is None:
+                unsharded = (*stage_args, "--shard-threshold", str(UNSHARDED))
+                rows += run_stage(args, work, "stage-unsharded", unsharded)
     text = report(args, rows, (time.monotonic() - started) / 60)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".md").write_text(text, encoding="utf-8")

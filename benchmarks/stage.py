@@ -22,16 +22,20 @@ def read_stage_file(path: Path) -> dict[str, str]:
 
 @contextlib.contextmanager
 def running_stage(
-    stage_file: Path | None = None, log_file: Path | None = None, bcrypt_rounds: int = 10
+    stage_file: Path | None = None,
+    log_file: Path | None = None,
+    bcrypt_rounds: int = 10,
+    stage_args: tuple[str, ...] = (),
 ) -> Iterator[dict[str, str]]:
     """Yield the URLs of ``stage_file``'s stage, or of a fresh one stopped (SIGTERM) on exit.
 
-    With ``log_file``, the fresh stage's standard error (its JSON log) is copied there.
+    With ``log_file``, the fresh stage's standard error (its JSON log) is copied there;
+    ``stage_args`` go to its ``chatstack up``.
     """
     if stage_file is not None:
         yield read_stage_file(stage_file)
         return
-    stage = LocalStage(bcrypt_rounds=bcrypt_rounds)
+    stage = LocalStage(*stage_args, bcrypt_rounds=bcrypt_rounds)
     try:
         yield {"rest_url": stage.rest_url, "ws_url": stage.ws_url, "web_url": stage.web_url}
     finally:

@@ -9,7 +9,9 @@ from typing import Any
 
 from reference_stack.local.logs import log_event
 
-__all__ = ["sweep_expired", "sweep_forever"]
+__all__ = ["SCAN_PAGE_ITEMS", "sweep_expired", "sweep_forever"]
+
+SCAN_PAGE_ITEMS = 200
 
 
 def sweep_expired(dynamodb: Any, table: str, attribute: str, now: float | None = None) -> int:
@@ -23,6 +25,9 @@ def sweep_expired(dynamodb: Any, table: str, attribute: str, now: float | None =
         ExpressionAttributeNames={"#ttl": attribute},
         ExpressionAttributeValues={":now": {"N": str(int(now))}},
         ProjectionExpression="pk, sk",
+        # Small pages: the embedded AWS answers one request at a time, and one scan of a large
+        # table would hold every broadcast's Query behind it for a few hundred ms.
+        PaginationConfig={"PageSize": SCAN_PAGE_ITEMS},
     ):
         for key in page.get("Items", []):
             dynamodb.delete_item(TableName=table, Key=key)

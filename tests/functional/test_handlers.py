@@ -21,6 +21,7 @@ from lambdas.handlers import (
     connect,
     default,
     disconnect,
+    fanout_shard,
     get_messages,
     join_room,
     login,
@@ -105,6 +106,8 @@ def deployed(monkeypatch, aws_endpoint, make_table, management) -> Iterator[dict
         runtime.messages,
         runtime.jwt_secret,
         runtime.poster,
+        runtime.shard_claims,
+        runtime.dispatcher,
     ]
     for function in cached:
         function.cache_clear()
@@ -207,3 +210,19 @@ def test_disconnect_forgets_the_connection(deployed):
         {"action": "sendMessage", "roomId": "general", "message": "x"},
     )
     assert frame["code"] == "NOT_IN_ROOM"
+
+
+def test_the_fanout_function_delivers_a_shard_once_and_drops_malformed_events(deployed, management):
+    """A shard event posts its frame to each listed connection (a gone one answers 410 and is
+    not counted); the same event again posts nothing; a malformed event is reported, not raised
+    (a retry could not heal it)."""
+    shard = event("fanout_shard")
+    result = fanout_shard.handler(shard, context("fanout_shard"))
+    assert result == {"delivered": 2, "gone": 1, "retried": 0, "failed": 0, "skipped": False}
+    assert sorted((cid, frame["message"]) for cid, frame in management.posts) == [
+        ("conn-A=", "hello"),
+        ("conn-B+c=", "hello"),
+    ]
+    again = fanout_shard.handler(event("fanout_shard"), context("fanout_shard"))
+    assert again["skipped"] is True and len(management.posts) == 2
+    assert "error" in fanout_shard.handler({"kind": "other"}, context("fanout_shard"))

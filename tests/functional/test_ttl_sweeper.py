@@ -71,3 +71,24 @@ def test_sweep_honours_the_attribute_name_it_is_given(dynamodb, table):
     put(dynamodb, table, "ttl-attr", NOW - 5)
     assert sweep_expired(dynamodb, table, "expiresAt", now=NOW) == 1
     assert remaining(dynamodb, table) == {"ttl-attr"}
+
+
+def test_sweep_reads_the_table_in_small_pages(dynamodb, table):
+    """Expired items past one scan page are all found: the sweep pages through the table
+    (small pages keep the embedded AWS free for other requests between them)."""
+    from reference_stack.local.ttl_sweeper import SCAN_PAGE_ITEMS
+
+    for n in range(SCAN_PAGE_ITEMS + 50):
+        put(dynamodb, table, f"p{n}", ttl=NOW - 1)
+    limits = []
+
+    def record(params, **_):
+        limits.append(params.get("Limit"))
+
+    dynamodb.meta.events.register("provide-client-params.dynamodb.Scan", record)
+    try:
+        assert sweep_expired(dynamodb, table, "ttl", now=NOW) == SCAN_PAGE_ITEMS + 50
+    finally:
+        dynamodb.meta.events.unregister("provide-client-params.dynamodb.Scan", record)
+    assert len(limits) >= 2 and set(limits) == {SCAN_PAGE_ITEMS}
+    assert remaining(dynamodb, table) == set()
