@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import aiohttp
-import boto3
 import pytest
 
 from conformance.client import Peer, Rest, User
@@ -64,10 +63,4 @@ async def peer(connect, user: User) -> Peer:
 @pytest.fixture(scope="session")
 def dynamodb(stage: RunningStage):
     """The stage's embedded DynamoDB, to look behind the API where a clause is about storage."""
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=stage.aws_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    return stage.client("dynamodb")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import boto3
-
 from conformance.client import unique_room
 from tests.integration.conftest import TIMEOUT
 
@@ -53,13 +51,7 @@ async def test_stale_connections_are_removed_and_others_still_served(rest, conne
 
 def test_management_client_gone_is_modeled(stage):
     """boto3 sees the stage's 410 as GoneException, which the broadcaster relies on."""
-    client = boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url=stage.management_url,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    client = stage.client("apigatewaymanagementapi", stage.management_url)
     try:
         client.post_to_connection(ConnectionId="nobody=", Data=b"x")
     except client.exceptions.GoneException:

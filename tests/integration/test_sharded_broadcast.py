@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterator
 
 import aiohttp
-import boto3
 import pytest
 
 from conformance.client import Peer, Rest, unique_room
@@ -48,13 +47,7 @@ async def test_a_large_room_is_delivered_in_shards_exactly_once(sharding_stage):
             room = unique_room()
             for peer in peers:
                 await peer.join(room)
-            dynamodb = boto3.client(
-                "dynamodb",
-                endpoint_url=stage.aws_endpoint,
-                region_name="us-east-1",
-                aws_access_key_id="local",
-                aws_secret_access_key="local",
-            )
+            dynamodb = stage.client("dynamodb")
             dynamodb.put_item(  # a member whose connection is gone: 410, then removed
                 TableName="chatstack-local-connections",
                 Item={

@@ -6,24 +6,14 @@ import asyncio
 
 import pytest
 
-from reference_stack.definition import Function, Stack
+from reference_stack.definition import Stack
 from reference_stack.local.invoker import InvocationFailed, Invoker
 from tests.local_stage import fake_handlers
+from tests.local_stage.stacks import fake_function, fake_stack
 
 
 def _stack(**handlers: tuple[str, float]) -> Stack:
-    functions = {
-        name: Function(
-            name=name,
-            handler=f"tests.local_stage.fake_handlers.{target}",
-            tables={},
-            env=[],
-            memory_mb=128,
-            timeout_s=timeout,
-        )
-        for name, (target, timeout) in handlers.items()
-    }
-    return Stack(tables={}, functions=functions, rest_routes=[], websocket_routes={}, stream={})
+    return fake_stack(*(fake_function(n, t, timeout) for n, (t, timeout) in handlers.items()))
 
 
 async def test_slow_handler_does_not_stall_others():

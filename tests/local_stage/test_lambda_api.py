@@ -13,32 +13,15 @@ import pytest
 from aiohttp import web
 from botocore.config import Config
 
-from reference_stack.definition import Function, Stack
 from reference_stack.local.invoker import Invoker
 from reference_stack.local.lambda_api import LambdaApi
 from tests.local_stage import fake_handlers
+from tests.local_stage.stacks import fake_function, fake_stack
 
-
-def _stack(**handlers: tuple[str, dict | None]) -> Stack:
-    functions = {
-        name: Function(
-            name=name,
-            handler=f"tests.local_stage.fake_handlers.{target}",
-            tables={},
-            env=[],
-            memory_mb=128,
-            timeout_s=5,
-            async_invoke=async_invoke,
-        )
-        for name, (target, async_invoke) in handlers.items()
-    }
-    return Stack(tables={}, functions=functions, rest_routes=[], websocket_routes={}, stream={})
-
-
-STACK = _stack(
-    echo=("echo", None),
-    flaky=("fails_once", {"maximum_retry_attempts": 2}),
-    crash=("crash", {"maximum_retry_attempts": 1}),
+STACK = fake_stack(
+    fake_function("echo", "echo"),
+    fake_function("flaky", "fails_once", async_invoke={"maximum_retry_attempts": 2}),
+    fake_function("crash", "crash", async_invoke={"maximum_retry_attempts": 1}),
 )
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import boto3
 
 from conformance.target import LocalStage
 
@@ -33,6 +36,16 @@ class RunningStage(LocalStage):
     def management_url(self) -> str:
         """The ``@connections`` endpoint, on the WebSocket API's host, as on AWS."""
         return "http" + self.ws_url.removeprefix("ws")
+
+    def client(self, service: str, endpoint_url: str | None = None) -> Any:
+        """A boto3 client of ``service`` on the stage's embedded AWS (or ``endpoint_url``)."""
+        return boto3.client(
+            service,
+            endpoint_url=endpoint_url or self.aws_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
 
     def logs(self) -> str:
         return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")

@@ -54,52 +54,29 @@ def test_a_retry_carries_only_the_given_recipients_under_the_next_attempt_key():
     assert (retry.message_id, retry.room_id, retry.data) == ("m-1", "room", "{}")
 
 
+VALID = Shard("m", "r", "0", 1, ("a",), "{}").to_event()
+
+
 @pytest.mark.parametrize(
     "event",
     [
         None,
         [],
         {},
-        {"kind": "other"},
-        {"kind": "chatstack.fanoutShard", "messageId": "m", "roomId": "r", "shard": "0"},
-        {
-            "kind": "chatstack.fanoutShard",
-            "messageId": "m",
-            "roomId": "r",
-            "shard": "0",
-            "data": "{}",
-            "attempt": 0,
-            "connectionIds": ["a"],
-        },
-        {
-            "kind": "chatstack.fanoutShard",
-            "messageId": "m",
-            "roomId": "r",
-            "shard": "0",
-            "data": "{}",
-            "attempt": True,
-            "connectionIds": ["a"],
-        },
-        {
-            "kind": "chatstack.fanoutShard",
-            "messageId": "m",
-            "roomId": "r",
-            "shard": "0",
-            "data": "{}",
-            "attempt": 1,
-            "connectionIds": [],
-        },
-        {
-            "kind": "chatstack.fanoutShard",
-            "messageId": "m",
-            "roomId": "r",
-            "shard": "0",
-            "data": "{}",
-            "attempt": 1,
-            "connectionIds": ["a", 3],
-        },
+        {**VALID, "kind": "other"},
+        {k: v for k, v in VALID.items() if k != "data"},
+        {**VALID, "messageId": ""},
+        {**VALID, "attempt": 0},
+        {**VALID, "attempt": True},
+        {**VALID, "connectionIds": []},
+        {**VALID, "connectionIds": ["a", 3]},
+        {**VALID, "connectionIds": "a"},
     ],
 )
 def test_malformed_events_are_refused(event):
     with pytest.raises(ShardEventInvalid):
         Shard.from_event(event)
+
+
+def test_the_valid_base_event_is_accepted():
+    assert Shard.from_event(VALID).connection_ids == ("a",)
