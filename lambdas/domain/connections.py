@@ -114,8 +114,8 @@ class ConnectionStore:
         (it must exist, and have a free place unless it already lists the room), then a put
         writes the membership. The put is done even when the room was already listed, so a
         retried join repairs one that stopped between the two writes (its client got no ack).
-        A ``$disconnect`` racing between the two writes may leave the membership orphaned: it
-        expires with the connection's TTL, and the broadcaster deletes it on the first 410.
+        Then the record is read again: a leave or a ``$disconnect`` that ran between the two
+        writes no longer lists the room (or the record), and the membership is deleted again.
 
         Raises:
             TooManyRooms: the connection already joined the maximum number of rooms.
@@ -145,10 +145,18 @@ class ConnectionStore:
             # The record lists max_rooms other rooms (a racing join may have taken the last place).
             raise TooManyRooms(f"a connection may join at most {self._max_rooms} rooms") from None
         who = Identity(meta["userId"]["S"], meta["username"]["S"], meta["email"]["S"])
-        self._db.put_item(
-            TableName=self._table,
-            Item=self._membership_item(room_id, connection_id, who, int(meta["ttl"]["N"])),
-        )
+        membership = self._membership_item(room_id, connection_id, who, int(meta["ttl"]["N"]))
+        self._db.put_item(TableName=self._table, Item=membership)
+        # A leave, or the connection's removal, may have run between the two writes: then the
+        # record no longer lists the room, and the membership just put is taken back, so no
+        # broadcast of a room left (or of a closed connection) is ever delivered.
+        now = self._meta(connection_id)
+        if now is None or room_id not in now.get("rooms", {}).get("SS", []):
+            self._db.delete_item(
+                TableName=self._table, Key=keys.membership_key(room_id, connection_id)
+            )
+            if now is None:
+                raise LookupError(connection_id)
 
     def leave(self, connection_id: str, room_id: str) -> None:
         """Leave ``room_id``; leaving a room not joined is not an error.

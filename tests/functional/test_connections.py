@@ -307,12 +307,49 @@ def test_join_racing_a_join_of_the_same_room_at_the_limit_is_fine(dynamodb, tabl
     assert rooms_of(dynamodb, table, "conn-1=") == {"general", "a", "b"}
 
 
-def test_join_is_an_update_then_a_put_without_transaction_or_read(dynamodb, table):
-    """joinRoom costs two single-item writes: the record's update, then the membership put."""
+def test_join_is_an_update_a_put_and_a_check_without_transaction(dynamodb, table):
+    """joinRoom costs two single-item writes — the record's update, then the membership put —
+    and a read of the record to check that no leave ran between them."""
     ConnectionStore(dynamodb, table, ttl_seconds=TTL, max_rooms=50).add("conn-1=", ADA)
     client = Recording(dynamodb)
     ConnectionStore(client, table, ttl_seconds=TTL, max_rooms=50).join("conn-1=", "dev")
-    assert client.calls == ["update_item", "put_item"]
+    assert client.calls == ["update_item", "put_item", "get_item"]
+
+
+class BeforeMembershipPut:
+    """A DynamoDB client that runs ``meanwhile`` just before the first membership put."""
+
+    def __init__(self, real: Any, meanwhile: Any) -> None:
+        self._real, self._meanwhile = real, meanwhile
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def put_item(self, **kwargs: Any) -> Any:
+        if self._meanwhile is not None and kwargs["Item"]["sk"]["S"].startswith("conn#"):
+            meanwhile, self._meanwhile = self._meanwhile, None
+            meanwhile()
+        return self._real.put_item(**kwargs)
+
+
+def test_a_leave_between_the_joins_two_writes_leaves_no_membership(store, dynamodb, table):
+    """join and leave of one room racing: the leave runs after the join's update and before
+    its put. The join takes its membership back, so the room's broadcasts skip the connection."""
+    store.add("conn-1=", ADA)
+    racing = BeforeMembershipPut(dynamodb, lambda: store.leave("conn-1=", "dev"))
+    ConnectionStore(racing, table, ttl_seconds=TTL, max_rooms=50).join("conn-1=", "dev")
+    assert "dev" not in rooms_of(dynamodb, table, "conn-1=")
+    assert list(store.members("dev")) == []
+
+
+def test_a_disconnect_between_the_joins_two_writes_leaves_nothing(store, dynamodb, table):
+    """The connection is removed between the join's two writes: the join fails as for a
+    closed connection, and no membership is left behind."""
+    store.add("conn-1=", ADA)
+    racing = BeforeMembershipPut(dynamodb, lambda: store.remove("conn-1="))
+    with pytest.raises(LookupError):
+        ConnectionStore(racing, table, ttl_seconds=TTL, max_rooms=50).join("conn-1=", "dev")
+    assert scan_all(dynamodb, table) == []
 
 
 def test_join_again_repairs_a_membership_missing_after_an_interrupted_join(store, dynamodb, table):

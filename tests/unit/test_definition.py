@@ -187,6 +187,10 @@ class RecordingDynamo:
         item = self.stored.get((Key["pk"]["S"], Key["sk"]["S"]))
         return {"Item": item} if item else {}
 
+    def delete_item(self, TableName, Key, **_):
+        self.keys.append((TableName, Key))
+        return {}
+
 
 def key_names(logical):
     table = STACK.tables[logical]
