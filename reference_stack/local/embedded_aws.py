@@ -99,9 +99,13 @@ class EmbeddedAws:
             target=_serve, args=(self._host, sending), name="embedded-aws", daemon=True
         )
         self._process.start()
-        if not receiving.poll(60):
-            self.stop()
-            raise RuntimeError("the embedded AWS did not start within 60 s")
+        deadline = time.monotonic() + 60
+        while not receiving.poll(0.1):
+            if not self._process.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(
+                    f"the embedded AWS did not start (exit code {self._process.exitcode})"
+                )
         self.endpoint_url = f"http://{self._host}:{receiving.recv()}"
         return self.endpoint_url
 
