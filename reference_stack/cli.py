@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument(
         "--process-functions",
         help="functions run in worker processes of their own, comma-separated "
-        "(default broadcaster; '' for none)",
+        "(default broadcaster,fanout_shard; '' for none)",
     )
     up.add_argument(
         "--stack", help="another stack definition (default: reference_stack/stack.json)"
