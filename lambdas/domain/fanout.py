@@ -20,7 +20,9 @@ __all__ = [
     "OneAtATime",
     "Poster",
     "fan_out",
+    "log_undelivered",
     "process_stream_batch",
+    "remove_gone",
 ]
 
 log = logging.getLogger("chatstack.fanout")
@@ -117,20 +119,28 @@ def fan_out(
         if handed is not None:
             return handed
     outcome = poster.deliver(recipients, data)
-    report = FanoutReport(
-        delivered=len(outcome.delivered), gone=outcome.gone, failed=outcome.failed
-    )
-    for connection_id in outcome.gone:
+    remove_gone(outcome.gone, message.room_id, remove_connection)
+    log_undelivered(outcome.failed, message_id=message.message_id)
+    return FanoutReport(delivered=len(outcome.delivered), gone=outcome.gone, failed=outcome.failed)
+
+
+def remove_gone(
+    gone: Iterable[str], room_id: str, remove_connection: Callable[[str, str], None]
+) -> None:
+    """Remove each gone connection (with its membership of ``room_id``, named because the
+    connection's own record may already be gone); a removal that fails is logged, and the
+    others still go."""
+    for connection_id in gone:
         try:
-            remove_connection(connection_id, message.room_id)
+            remove_connection(connection_id, room_id)
         except Exception:
             log.exception("removing stale connection %s failed", connection_id)
-    for connection_id in outcome.failed:
-        log.error(
-            "delivery failed",
-            extra={"connection_id": connection_id, "message_id": message.message_id},
-        )
-    return report
+
+
+def log_undelivered(failed: Iterable[str], **context: object) -> None:
+    """One ERROR line per recipient a message could not reach: nothing is dropped silently."""
+    for connection_id in failed:
+        log.error("delivery failed", extra={"connection_id": connection_id, **context})
 
 
 @dataclass

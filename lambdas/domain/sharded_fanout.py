@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from lambdas.contract.frames import Message
 from lambdas.domain.dispatch import Dispatcher, DispatchFailed
-from lambdas.domain.fanout import FanoutReport, Poster
+from lambdas.domain.fanout import FanoutReport, Poster, log_undelivered, remove_gone
 from lambdas.domain.shard_claims import ShardBusy, ShardClaims
 from lambdas.domain.shards import Shard, plan
 
@@ -36,16 +36,16 @@ class ShardReport:
     skipped: bool = False  # already delivered by an earlier invocation
 
 
-def _hand_off_retry(
-    retry: Shard, dispatcher: Dispatcher | None, deliver_here: Callable[[Shard], ShardReport]
-) -> None:
-    if dispatcher is not None:
-        try:
-            dispatcher.dispatch(retry.to_event())
-            return
-        except DispatchFailed:
-            log.warning("dispatching retry shard %s failed: delivering it here", retry.key)
-    deliver_here(retry)
+def _dispatched(dispatcher: Dispatcher | None, shard: Shard) -> bool:
+    """Hand ``shard`` to the fan-out function; False when it must be delivered here."""
+    if dispatcher is None:
+        return False
+    try:
+        dispatcher.dispatch(shard.to_event())
+    except DispatchFailed:
+        log.warning("dispatching shard %s failed: delivering it here", shard.key)
+        return False
+    return True
 
 
 def deliver_shard(
@@ -69,32 +69,19 @@ def deliver_shard(
         return report
     outcome = poster.deliver(shard.connection_ids, shard.data.encode("utf-8"))
     report.delivered, report.gone = len(outcome.delivered), len(outcome.gone)
-    for connection_id in outcome.gone:
-        try:
-            remove_connection(connection_id, shard.room_id)
-        except Exception:
-            log.exception("removing stale connection %s failed", connection_id)
+    remove_gone(outcome.gone, shard.room_id, remove_connection)
     if outcome.failed and shard.attempt < max_attempts:
         report.retried = len(outcome.failed)
-        _hand_off_retry(
-            shard.retry(outcome.failed),
-            dispatcher,
-            lambda retry: deliver_shard(
+        retry = shard.retry(outcome.failed)
+        if not _dispatched(dispatcher, retry):
+            deliver_shard(
                 retry, poster, claims, remove_connection, None, max_attempts, lease_seconds
-            ),
-        )
-    elif outcome.failed:
-        report.failed = len(outcome.failed)
-        for connection_id in outcome.failed:
-            log.error(
-                "delivery failed",
-                extra={
-                    "connection_id": connection_id,
-                    "message_id": shard.message_id,
-                    "shard": shard.key,
-                    "attempt": shard.attempt,
-                },
             )
+    else:
+        report.failed = len(outcome.failed)
+        log_undelivered(
+            outcome.failed, message_id=shard.message_id, shard=shard.key, attempt=shard.attempt
+        )
     claims.finish(shard)
     return report
 
@@ -127,11 +114,8 @@ class ShardRouter:
             return None
         report = FanoutReport(shards=len(shards))
         for shard in shards:
-            try:
-                self.dispatcher.dispatch(shard.to_event())
+            if _dispatched(self.dispatcher, shard):
                 continue
-            except DispatchFailed:
-                log.warning("dispatching shard %s failed: delivering it here", shard.key)
             try:
                 here = deliver_shard(
                     shard,
