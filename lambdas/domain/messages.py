@@ -17,7 +17,7 @@ from typing import Any
 from lambdas.contract.frames import Message
 from lambdas.domain import keys
 
-__all__ = ["MESSAGE_KIND", "MessageStore", "message_from_item"]
+__all__ = ["MESSAGE_KIND", "MessageStore", "message_from_item", "message_item"]
 
 MESSAGE_KIND = "message"
 
@@ -34,6 +34,24 @@ def message_from_item(item: dict[str, Any]) -> Message:
         timestamp=int(item["timestamp"]["N"]),
         client_message_id=client_message_id,
     )
+
+
+def message_item(message: Message) -> dict[str, Any]:
+    """The stored item of ``message`` (DynamoDB JSON): what the stream's NEW_IMAGE carries."""
+    item = {
+        "pk": {"S": keys.room_partition(message.room_id)},
+        "sk": {"S": keys.message_sort_key(message.timestamp, message.message_id)},
+        "kind": {"S": MESSAGE_KIND},
+        "messageId": {"S": message.message_id},
+        "roomId": {"S": message.room_id},
+        "userId": {"S": message.user_id},
+        "username": {"S": message.username},
+        "message": {"S": message.message},
+        "timestamp": {"N": str(message.timestamp)},
+    }
+    if message.client_message_id is not None:
+        item["clientMessageId"] = {"S": message.client_message_id}
+    return item
 
 
 class MessageStore:
@@ -92,19 +110,7 @@ class MessageStore:
 
     def _write(self, message: Message) -> bool:
         """Write ``message`` unless its key exists already; returns whether it was written."""
-        item = {
-            "pk": {"S": keys.room_partition(message.room_id)},
-            "sk": {"S": keys.message_sort_key(message.timestamp, message.message_id)},
-            "kind": {"S": MESSAGE_KIND},
-            "messageId": {"S": message.message_id},
-            "roomId": {"S": message.room_id},
-            "userId": {"S": message.user_id},
-            "username": {"S": message.username},
-            "message": {"S": message.message},
-            "timestamp": {"N": str(message.timestamp)},
-        }
-        if message.client_message_id is not None:
-            item["clientMessageId"] = {"S": message.client_message_id}
+        item = message_item(message)
         try:
             self._db.put_item(
                 TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"

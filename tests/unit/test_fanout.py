@@ -14,6 +14,7 @@ from lambdas.domain.fanout import (
     fan_out,
     process_stream_batch,
 )
+from lambdas.domain.messages import message_item
 
 
 class FakePoster(OneAtATime):
@@ -61,23 +62,6 @@ def make_message(n: int = 1, room: str = "general", client_message_id: str | Non
     )
 
 
-def image_of(message: Message) -> dict:
-    image = {
-        "pk": {"S": f"room#{message.room_id}"},
-        "sk": {"S": f"{message.timestamp:013d}#{message.message_id}"},
-        "kind": {"S": "message"},
-        "messageId": {"S": message.message_id},
-        "roomId": {"S": message.room_id},
-        "userId": {"S": message.user_id},
-        "username": {"S": message.username},
-        "message": {"S": message.message},
-        "timestamp": {"N": str(message.timestamp)},
-    }
-    if message.client_message_id is not None:
-        image["clientMessageId"] = {"S": message.client_message_id}
-    return image
-
-
 def record(seq: str, image: dict | None, event_name: str = "INSERT") -> dict:
     dynamodb = {"SequenceNumber": seq, "Keys": {}, "StreamViewType": "NEW_IMAGE"}
     if image is not None:
@@ -86,7 +70,7 @@ def record(seq: str, image: dict | None, event_name: str = "INSERT") -> dict:
 
 
 def message_record(seq: str, message: Message) -> dict:
-    return record(seq, image_of(message))
+    return record(seq, message_item(message))
 
 
 def dedupe_record(seq: str) -> dict:
@@ -174,11 +158,11 @@ def test_batch_skips_records_that_are_not_new_messages():
     """REMOVE, MODIFY, dedupe claims and records without an image are not broadcast."""
     message = make_message()
     records = [
-        record("1", image_of(message), event_name="REMOVE"),
-        record("2", image_of(message), event_name="MODIFY"),
+        record("1", message_item(message), event_name="REMOVE"),
+        record("2", message_item(message), event_name="MODIFY"),
         dedupe_record("3"),
         record("4", None),
-        record("5", {**image_of(message), "kind": {"S": "other"}}),
+        record("5", {**message_item(message), "kind": {"S": "other"}}),
     ]
     poster = FakePoster()
     members = []
