@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.target import LocalStage as StageProcess
-from conformance.target import TargetError
+from conformance.target import Target, TargetError
 from conformance.target import read_stage_file as read_urls
 
 __all__ = ["LocalStage", "Target", "read_stage_file", "resolve_target"]
-
-
-@dataclass(frozen=True)
-class Target:
-    rest_url: str
-    ws_url: str
-    source: str
 
 
 def read_stage_file(path: str | Path) -> Target:
