@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
-import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -28,6 +25,7 @@ from lambdas.handlers import (
     send_message,
     signup,
 )
+from tests.functional.connections_api import ConnectionsApi, Received
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 SECRET = "functional-test-signing-key-0123456789abcdef"
@@ -47,40 +45,22 @@ def context(name: str) -> SimpleNamespace:
 
 
 class Connections:
-    """A stub @connections endpoint: records POSTs; ids starting with 'gone' answer 410."""
+    """The tiny @connections server (tests/functional/connections_api.py) as the handlers see
+    it: its URL, and the frames it accepted (ids starting with 'gone' are answered 410)."""
 
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, dict[str, Any]]] = []
-        outer = self
+    def __init__(self, api: ConnectionsApi, received: list[Received]) -> None:
+        self.url = f"{api.url}/dev"
+        self._received = received
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                connection_id = urllib.parse.unquote(self.path.rsplit("/", 1)[-1])
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if connection_id.startswith("gone"):
-                    self.send_response(410)
-                    self.send_header("x-amzn-ErrorType", "GoneException")
-                    self.end_headers()
-                    self.wfile.write(b'{"message":"Gone"}')
-                    return
-                outer.posts.append((connection_id, json.loads(body)))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/dev"
+    @property
+    def posts(self) -> list[tuple[str, dict[str, Any]]]:
+        ids = [(r.path.rsplit("/", 1)[-1], r) for r in self._received]
+        return [(cid, json.loads(r.body)) for cid, r in ids if not cid.startswith("gone")]
 
 
 @pytest.fixture
-def management() -> Iterator[Connections]:
-    stub = Connections()
-    yield stub
-    stub.server.shutdown()
+def management(api: ConnectionsApi, received: list[Received]) -> Connections:
+    return Connections(api, received)
 
 
 @pytest.fixture
