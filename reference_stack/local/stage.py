@@ -70,7 +70,7 @@ class LocalStage:
         self._management: ManagementApi | None = None
         self.delivery_url = ""
 
-    def _handler_environment(self, management_url: str) -> dict[str, str]:
+    def _handler_environment(self) -> dict[str, str]:
         c, stack = self.config, self.stack
         env = {
             table.env: stack.table_name(c.table_prefix, logical)
@@ -80,8 +80,6 @@ class LocalStage:
             CHATSTACK_JWT_SECRET=c.jwt_secret,
             CHATSTACK_BCRYPT_ROUNDS=str(c.bcrypt_rounds),
             CHATSTACK_TOKEN_TTL_SECONDS=str(c.token_ttl_seconds),
-            CHATSTACK_MANAGEMENT_URL=management_url,
-            CHATSTACK_FANOUT_FUNCTION=f"{c.table_prefix}-fanout_shard",
             POWERTOOLS_LOG_LEVEL=c.handler_log_level,
             POWERTOOLS_SERVICE_NAME="chatstack",
         )
@@ -89,8 +87,8 @@ class LocalStage:
             env["CHATSTACK_SHARD_THRESHOLD"] = str(c.shard_threshold)
         if c.shard_size is not None:
             env["CHATSTACK_SHARD_SIZE"] = str(c.shard_size)
-        if "fanout_shard" not in stack.functions:  # a stack without the fan-out function
-            del env["CHATSTACK_FANOUT_FUNCTION"]
+        if "fanout_shard" in stack.functions:  # named as its Lambda context names it
+            env["CHATSTACK_FANOUT_FUNCTION"] = f"{c.table_prefix}-fanout_shard"
         return env
 
     async def start(self) -> StageUrls:
@@ -100,8 +98,8 @@ class LocalStage:
         os.environ.update(fake_credentials_env(self.aws.start()))
         streams = await asyncio.to_thread(self.aws.create_tables, self.stack, c.table_prefix)
         # Handlers read their settings at first use, Powertools at import: set them all now.
-        # The @connections URL is set once the WebSocket port is known, before any broadcast.
-        os.environ.update(self._handler_environment(management_url=""))
+        # The @connections URL is set once its server listens, before any broadcast.
+        os.environ.update(self._handler_environment())
         self._invoker = Invoker(
             self.stack,
             c.workers,

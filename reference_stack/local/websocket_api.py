@@ -19,7 +19,6 @@ import contextlib
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -46,10 +45,6 @@ class Connection:
     started: float = field(default_factory=time.monotonic)
     close_code: int | None = None
     close_reason: str = ""
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
 
 
 class WebSocketApi:
