@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -191,8 +192,19 @@ class WebSocketApi:
         finally:
             self._on_invoked()
         reply = result.get("body") if isinstance(result, dict) else None
-        if reply is not None and not connection.socket.closed:
+        if reply is None or connection.socket.closed:
+            return
+        try:
             await connection.socket.send_str(str(reply))
+        except ConnectionError:
+            # The client went away while its frame was handled (a browser tab closed mid-reply):
+            # the route has run, only its answer has no one to read it; $disconnect follows.
+            log_event(
+                "reply to a closed connection dropped",
+                logging.DEBUG,
+                connectionId=connection.connection_id,
+                routeKey=route_key,
+            )
 
     async def _disconnected(self, connection: Connection, request: web.Request | None) -> None:
         if self._disconnect_delay:  # the connection is gone (410) before $disconnect runs

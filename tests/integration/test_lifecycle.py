@@ -76,3 +76,27 @@ async def test_busy_connection_is_closed_at_maximum_duration(short_stage, http, 
     code = await peer.closed()
     assert code == 1001
     assert elapsed >= 2.5, f"closed after {elapsed:.1f} s, before the maximum duration"
+
+
+async def test_a_reply_to_a_dropped_connection_ends_quietly(stage, rest, connect, dynamodb):
+    """A browser that drops right after sending gets no reply, and the stage logs no traceback."""
+    logged_before = len(stage.logs())
+    watcher = await connect(await rest.new_user("watcher"))
+    room = unique_room()
+    await watcher.join(room)
+    leaver_user = await rest.new_user("leaver")
+    leaver = await connect(leaver_user)
+    await leaver.join(room)
+
+    # Drop the TCP connection right after the frame, before the stage can send its ack.
+    await leaver.send({"action": "sendMessage", "roomId": room, "message": "and gone"})
+    leaver.socket.transport.abort()
+
+    assert (await watcher.message(lambda f: f["roomId"] == room))["message"] == "and gone"
+    await _eventually_no_items(dynamodb, leaver_user.user_id)
+    # One more round trip, so the stage has finished with the dropped connection's task.
+    assert (await watcher.request({"action": "joinRoom", "roomId": room}))["type"] == "ack"
+    logs = stage.logs()[logged_before:]
+    assert "Cannot write to closing transport" not in logs
+    assert "Error handling request" not in logs
+    assert "Traceback" not in logs
