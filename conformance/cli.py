@@ -1,13 +1,17 @@
 """``chatstack conform``: run the conformance suite against a stage, for CI and people.
 
-Exit status: 0 only when every check that ran passed (skipped checks are reported, not passed);
-1 when a check failed; 2-4 when the harness could not run (pytest's usage and internal errors).
+Exit status (``conformance.verdicts.EXIT_CODES``): 0 conformant (SHOULD failures are reported but
+pass unless ``--strict``); 1 a check failed; 2 interrupted or a bad command line; 3 pytest's
+internal error; 4 a usage error; 5 no check selected; 6 a harness error (no check failed, but
+at least one could not be judged).
 """
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from conformance.verdicts import EXIT_CODES
 
 __all__ = ["main"]
 
@@ -19,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chatstack conform",
         description="Check a chatstack stage against the contract (conformance/CONTRACT.md).",
         epilog="Without a target, a local stage is started for the run. Any other arguments go "
-        "to pytest (e.g. -k BCAST, -x, -v).",
+        "to pytest (e.g. -k BCAST, -x, -v). Exit codes: "
+        + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items())
+        + ".",
     )
     target = parser.add_argument_group("target (default: a fresh local stage)")
     target.add_argument(
@@ -30,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--jwt-secret", help="the stage's signing key, to check token expiry")
     parser.add_argument("--profile", default=None, help="profiles the stage implements (core)")
     parser.add_argument("--timeout", type=float, help="seconds for every wait (default 5)")
+    parser.add_argument(
+        "--strict", action="store_true", help="a failed SHOULD check fails the run too"
+    )
     parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
     parser.add_argument("--results-json", metavar="PATH", help="write every verdict as JSON")
     parser.add_argument("-n", "--workers", help="run checks in parallel (pytest-xdist)")
@@ -52,6 +61,8 @@ def pytest_arguments(args: argparse.Namespace, extra: list[str]) -> list[str]:
     ):
         if value is not None:
             argv += [option, str(value)]
+    if args.strict:
+        argv.append("--conformance-strict")
     if args.junit_xml:
         argv += ["-o", "junit_suite_name=chatstack-conformance", "-o", "junit_family=xunit1"]
     return argv + extra

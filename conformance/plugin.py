@@ -9,10 +9,14 @@ Options (each also from the environment):
 - ``--profile`` (``CHATSTACK_CONFORMANCE_PROFILE``): profiles the stage implements (``core``).
 - ``--conformance-timeout`` (``CHATSTACK_CONFORMANCE_TIMEOUT``): seconds per wait (default 5).
 - ``--results-json FILE``: every check's verdict, the target and the latencies, as JSON.
+- ``--conformance-strict`` (``chatstack conform --strict``): a failed SHOULD check fails the run.
 
 With no target, a local stage is started for the run (``chatstack up``) and stopped after.
-Verdicts are kept apart: *failed* (the stage is broken), *skipped* (a profile or capability the
-stage or run does not offer — never a pass), *error* (the harness could not run the check).
+Every check carries a requirement level, ``MUST`` or ``SHOULD`` (RFC 2119): ``@check("AUTH-001",
+MUST)``. Verdicts are kept apart (``conformance.verdicts``): *failed* (the stage broke the
+requirement; a SHOULD failure is counted apart and fails the run only with ``--strict``),
+*skipped* (a profile or capability the stage or run does not offer — never a pass), *error* (the
+harness could not run the check). The exit code follows ``verdicts.exit_code``.
 """
 
 from __future__ import annotations
@@ -30,8 +34,18 @@ import pytest
 
 from conformance.client import Peer, Rest, User
 from conformance.target import LocalStage, Target, TargetError, resolve
+from conformance.verdicts import (
+    EXIT_CODES,
+    LEVELS,
+    MUST,
+    OUTCOMES,
+    SHOULD,
+    counts_by_area_and_level,
+    exit_code,
+    worst,
+)
 
-__all__ = ["AREAS", "check"]
+__all__ = ["AREAS", "MUST", "SHOULD", "check"]
 
 AREAS = {
     "AUTH": "auth",
@@ -45,12 +59,15 @@ AREAS = {
 }
 
 
-def check(check_id: str, profile: str = "core") -> pytest.MarkDecorator:
-    """Mark a check with its stable ID (``AREA-NNN``) and profile."""
+def check(check_id: str, level: str, profile: str = "core") -> pytest.MarkDecorator:
+    """Mark a check with its stable ID (``AREA-NNN``), its level (``MUST`` or ``SHOULD``, as
+    the contract's clause it checks) and its profile."""
     prefix = check_id.split("-")[0]
     if prefix not in AREAS:
         raise ValueError(f"unknown check area in {check_id!r}")
-    return pytest.mark.check(check_id, profile)
+    if level not in LEVELS:
+        raise ValueError(f"{check_id}: level must be one of {LEVELS}, not {level!r}")
+    return pytest.mark.check(check_id, level, profile)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,10 +79,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--profile", help="comma-separated profiles the stage implements (core)")
     group.addoption("--conformance-timeout", type=float, help="seconds per wait (default 5)")
     group.addoption("--results-json", help="write every check's verdict to this file")
+    group.addoption(
+        "--conformance-strict",
+        action="store_true",
+        help="a failed SHOULD check fails the run too (`chatstack conform --strict`)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "check(id, profile): a conformance check and its ID")
+    config.addinivalue_line(
+        "markers", "check(id, level, profile): a conformance check, its ID and level"
+    )
     config.pluginmanager.register(Reporter(config), "chatstack-conformance-reporter")
 
 
@@ -81,7 +105,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         marker = item.get_closest_marker("check")
         if marker is None:
             raise pytest.UsageError(f"{item.nodeid} has no @check(ID)")
-        check_id, profile = marker.args
+        check_id, level, profile = marker.args
         function = getattr(item, "originalname", item.name)
         owner = f"{item.module.__name__}.{function}"  # type: ignore[attr-defined]
         if owners.setdefault(check_id, owner) != owner:
@@ -94,6 +118,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.user_properties += [
             ("check_id", check_id),
             ("area", AREAS[check_id.split("-")[0]]),
+            ("level", level),
             ("profile", profile),
             ("requirement", requirement),
         ]
@@ -109,6 +134,7 @@ class Reporter:
         self.items: dict[str, dict[str, Any]] = {}
         self.latencies: list[float] = []
         self.target: dict[str, str] | None = None
+        self.exit_code: int | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
@@ -131,14 +157,46 @@ class Reporter:
             entry["message"] = _message(report)
 
     def verdicts(self) -> dict[str, dict[str, Any]]:
-        """One verdict per check ID: error > failed > passed > skipped over its cases."""
-        rank = {"error": 3, "failed": 2, "passed": 1, "skipped": 0}
-        verdicts: dict[str, dict[str, Any]] = {}
+        """One verdict per check ID, the worst of its cases (``verdicts.worst``)."""
+        cases: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for entry in self.items.values():
-            current = verdicts.get(entry["check_id"])
-            if current is None or rank[entry["outcome"]] > rank[current["outcome"]]:
-                verdicts[entry["check_id"]] = entry
+            cases[entry["check_id"]].append(entry)
+        verdicts = {}
+        for check_id, entries in cases.items():
+            outcome = worst(e["outcome"] for e in entries)
+            first = next(e for e in entries if e["outcome"] == outcome)
+            verdicts[check_id] = {
+                **first,
+                "cases": len(entries),
+                "duration": round(sum(e.get("duration", 0.0) for e in entries), 3),
+            }
         return dict(sorted(verdicts.items()))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        verdicts = self.verdicts()
+        if not verdicts or exitstatus not in (0, 1):
+            return  # interrupted, a usage or internal error, nothing collected: pytest's code
+        self.exit_code = exit_code(verdicts.values(), self.strict)
+        session.exitstatus = self.exit_code
+        path = self.config.getoption("results_json")
+        if path:
+            Path(path).write_text(
+                json.dumps(
+                    {
+                        "target": self.target,
+                        "profiles": sorted(_profiles(self.config)),
+                        "strict": self.strict,
+                        "exit_code": self.exit_code,
+                        "checks": verdicts,
+                        "broadcast_latency_ms": sorted(self.latencies),
+                    },
+                    indent=2,
+                )
+            )
+
+    @property
+    def strict(self) -> bool:
+        return bool(self.config.getoption("conformance_strict"))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         verdicts = self.verdicts()
@@ -151,24 +209,23 @@ class Reporter:
                 f"target: {self.target['rest_url']} {self.target['ws_url']} "
                 f"({self.target['source']})"
             )
-        counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for verdict in verdicts.values():
-            counts[verdict["area"]][verdict["outcome"]] += 1
-        write(f"{'area':<10} {'passed':>6} {'failed':>6} {'skipped':>7} {'error':>5}")
+        counts = counts_by_area_and_level(verdicts.values())
+        write(f"{'area':<10} {'level':<6} " + " ".join(f"{o:>7}" for o in OUTCOMES))
         for area in AREAS.values():
-            c = counts.get(area)
-            if c:
-                write(
-                    f"{area:<10} {c['passed']:>6} {c['failed']:>6} {c['skipped']:>7} "
-                    f"{c['error']:>5}"
-                )
-        for outcome in ("failed", "error", "skipped"):
+            for level in LEVELS:
+                c = counts.get((area, level))
+                if c:
+                    write(f"{area:<10} {level:<6} " + " ".join(f"{c[o]:>7}" for o in OUTCOMES))
+        for outcome in ("failed", "error", "xpassed", "xfailed", "skipped"):
             for check_id, verdict in verdicts.items():
                 if verdict["outcome"] == outcome:
-                    write(f"{outcome.upper():<8} {check_id:<10} {verdict['requirement']}")
+                    label = outcome.upper()
+                    if outcome == "failed" and verdict["level"] == SHOULD:
+                        label = "FAILED (SHOULD)"
+                    write(f"{label:<15} {check_id:<10} {verdict['requirement']}")
                     first = verdict["message"].strip().splitlines()
                     if first:
-                        write(f"{'':<19} {first[0][:160]}")
+                        write(f"{'':<26} {first[0][:160]}")
         latencies = sorted(self.latencies)
         if latencies:
             p95 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]
@@ -177,19 +234,13 @@ class Reporter:
                 f"p50 {statistics.median(latencies):.1f} ms, p95 {p95:.1f} ms, "
                 f"max {latencies[-1]:.1f} ms"
             )
-        path = self.config.getoption("results_json")
-        if path:
-            Path(path).write_text(
-                json.dumps(
-                    {
-                        "target": self.target,
-                        "profiles": sorted(_profiles(self.config)),
-                        "checks": verdicts,
-                        "broadcast_latency_ms": latencies,
-                    },
-                    indent=2,
-                )
-            )
+        code = exit_code(verdicts.values(), self.strict)
+        should = sum(
+            1 for v in verdicts.values() if v["outcome"] == "failed" and v["level"] == SHOULD
+        )
+        note = f"; {should} SHOULD check(s) failed" if should else ""
+        note += " (--strict)" if should and self.strict else ""
+        write(f"exit code {code}: {EXIT_CODES[code].split(':')[0]}{note}")
 
 
 def _message(report: pytest.TestReport) -> str:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from conformance.client import PASSWORD, Rest, unique_email
-from conformance.plugin import check
+from conformance.plugin import MUST, check
 
 GOOD = {"password": PASSWORD, "username": "alice"}
 
@@ -24,7 +24,7 @@ def _error(answer, status: int, code: str, field: str | None = None) -> None:
         assert error.get("field") == field, f"expected field {field!r}, got {answer}"
 
 
-@check("AUTH-001")
+@check("AUTH-001", MUST)
 async def check_signup_answers_201_with_the_user(rest: Rest):
     """§2 signup: a valid body answers 201 {userId, email, username} and nothing more."""
     email = unique_email()
@@ -37,14 +37,14 @@ async def check_signup_answers_201_with_the_user(rest: Rest):
     assert answer.headers.get("Content-Type", "").startswith("application/json"), str(answer)
 
 
-@check("AUTH-002")
+@check("AUTH-002", MUST)
 @pytest.mark.parametrize("raw", ["not json", "[1, 2]", '"text"', "", "{"])
 async def check_signup_refuses_a_body_that_is_not_a_json_object(rest: Rest, raw: str):
     """§2 signup: a body that is not a JSON object answers 400 INVALID_JSON."""
     _error(await rest.post("/signup", raw=raw), 400, "INVALID_JSON")
 
 
-@check("AUTH-003")
+@check("AUTH-003", MUST)
 @pytest.mark.parametrize("missing", ["email", "password", "username"])
 async def check_signup_refuses_a_missing_field(rest: Rest, missing: str):
     """§2 signup: a missing field answers 400 VALIDATION_ERROR naming it."""
@@ -53,7 +53,7 @@ async def check_signup_refuses_a_missing_field(rest: Rest, missing: str):
     _error(await rest.post("/signup", body), 400, "VALIDATION_ERROR", missing)
 
 
-@check("AUTH-004")
+@check("AUTH-004", MUST)
 @pytest.mark.parametrize("field", ["email", "password", "username"])
 async def check_signup_refuses_a_field_that_is_not_a_string(rest: Rest, field: str):
     """§2 signup: a field of another type answers 400 VALIDATION_ERROR naming it."""
@@ -61,7 +61,7 @@ async def check_signup_refuses_a_field_that_is_not_a_string(rest: Rest, field: s
     _error(await rest.post("/signup", body), 400, "VALIDATION_ERROR", field)
 
 
-@check("AUTH-005")
+@check("AUTH-005", MUST)
 @pytest.mark.parametrize(
     "email",
     [
@@ -79,7 +79,7 @@ async def check_signup_refuses_a_malformed_email(rest: Rest, email: str):
     _error(await rest.post("/signup", {"email": email, **GOOD}), 400, "VALIDATION_ERROR", "email")
 
 
-@check("AUTH-006")
+@check("AUTH-006", MUST)
 async def check_signup_password_needs_eight_characters(rest: Rest):
     """§2 signup: a 7-character password answers 400 on password; 8 characters are accepted."""
     short = await rest.post(
@@ -92,7 +92,7 @@ async def check_signup_password_needs_eight_characters(rest: Rest):
     assert ok.status == 201, f"an 8-character password must be accepted, got {ok}"
 
 
-@check("AUTH-007")
+@check("AUTH-007", MUST)
 @pytest.mark.parametrize("username", ["", "x" * 33, "tab\there", "new\nline", "   "])
 async def check_signup_refuses_a_username_out_of_bounds(rest: Rest, username: str):
     """§2 signup: a username that is not 1-32 printable characters answers 400 on username."""
@@ -100,7 +100,7 @@ async def check_signup_refuses_a_username_out_of_bounds(rest: Rest, username: st
     _error(await rest.post("/signup", body), 400, "VALIDATION_ERROR", "username")
 
 
-@check("AUTH-008")
+@check("AUTH-008", MUST)
 @pytest.mark.parametrize("username", ["x", "y" * 32, "Zoë ☕ 42"])
 async def check_signup_accepts_a_username_within_bounds(rest: Rest, username: str):
     """§2 signup: usernames of 1 and 32 printable characters, Unicode included, are accepted."""
@@ -111,7 +111,7 @@ async def check_signup_accepts_a_username_within_bounds(rest: Rest, username: st
     assert answer.body["username"] == username, str(answer)
 
 
-@check("AUTH-009")
+@check("AUTH-009", MUST)
 async def check_signup_refuses_an_email_taken_in_any_letter_case(rest: Rest):
     """§2 signup: an e-mail already registered, in any letter case, answers 409 EMAIL_TAKEN."""
     email = unique_email()
@@ -121,7 +121,7 @@ async def check_signup_refuses_an_email_taken_in_any_letter_case(rest: Rest):
     _error(await rest.post("/signup", {"email": email.upper(), **GOOD}), 409, "EMAIL_TAKEN")
 
 
-@check("AUTH-010")
+@check("AUTH-010", MUST)
 async def check_concurrent_signups_of_one_email_have_exactly_one_winner(rest: Rest):
     """§2 signup: of 8 simultaneous signups of one e-mail (varying case) exactly one wins."""
     email = unique_email()
@@ -131,7 +131,7 @@ async def check_concurrent_signups_of_one_email_have_exactly_one_winner(rest: Re
     assert statuses == [201] + [409] * 7, f"expected one 201 and seven 409, got {statuses}"
 
 
-@check("AUTH-011")
+@check("AUTH-011", MUST)
 async def check_login_answers_a_token_and_the_user(rest: Rest):
     """§2 login: valid credentials (e-mail in any case) answer 200 {token, expiresIn, user}."""
     email = unique_email()
@@ -144,7 +144,7 @@ async def check_login_answers_a_token_and_the_user(rest: Rest):
     assert isinstance(answer.body["expiresIn"], int) and answer.body["expiresIn"] > 0
 
 
-@check("AUTH-012")
+@check("AUTH-012", MUST)
 async def check_login_refuses_a_wrong_password(rest: Rest):
     """§2 login: a wrong password answers 401 INVALID_CREDENTIALS."""
     email = unique_email()
@@ -154,7 +154,7 @@ async def check_login_refuses_a_wrong_password(rest: Rest):
     assert "token" not in answer.text
 
 
-@check("AUTH-013")
+@check("AUTH-013", MUST)
 async def check_login_refuses_an_unknown_email(rest: Rest):
     """§2 login: an unknown e-mail answers 401 INVALID_CREDENTIALS."""
     _error(
@@ -164,7 +164,7 @@ async def check_login_refuses_an_unknown_email(rest: Rest):
     )
 
 
-@check("AUTH-014")
+@check("AUTH-014", MUST)
 @pytest.mark.parametrize(
     ("raw", "status", "code"),
     [
@@ -179,7 +179,7 @@ async def check_login_refuses_a_malformed_body(rest: Rest, raw: str, status: int
     _error(await rest.post("/login", raw=raw), status, code)
 
 
-@check("AUTH-015")
+@check("AUTH-015", MUST)
 @pytest.mark.parametrize(("method", "path"), [("GET", "/signup"), ("POST", "/nothing")])
 async def check_unknown_route_is_answered_by_the_gateway(rest: Rest, method: str, path: str):
     """§2: a path or method the API does not have answers 403 Missing Authentication Token."""

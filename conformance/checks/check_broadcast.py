@@ -7,7 +7,7 @@ import asyncio
 import time
 
 from conformance.client import Peer, unique_room
-from conformance.plugin import check
+from conformance.plugin import MUST, check
 
 
 async def peers(connect, rest, count: int, room: str | None = None) -> list[Peer]:
@@ -26,7 +26,7 @@ async def nothing_more_from(peer: Peer, room: str) -> None:
     assert not leaked, f"a connection outside the room received: {leaked}"
 
 
-@check("BCAST-001")
+@check("BCAST-001", MUST)
 async def check_members_and_sender_receive_the_message(connect, rest):
     """§3: every member of the room, the sender included, receives the message frame."""
     room = unique_room()
@@ -52,7 +52,7 @@ async def check_members_and_sender_receive_the_message(connect, rest):
         assert isinstance(frame["userId"], str) and frame["userId"], str(frame)
 
 
-@check("BCAST-002")
+@check("BCAST-002", MUST)
 async def check_connections_outside_the_room_receive_nothing(connect, rest):
     """§3: a connection that has not joined the room receives none of its messages."""
     room = unique_room()
@@ -64,7 +64,7 @@ async def check_connections_outside_the_room_receive_nothing(connect, rest):
     await nothing_more_from(outsider, room)
 
 
-@check("BCAST-003")
+@check("BCAST-003", MUST)
 async def check_a_connection_that_left_receives_no_more(connect, rest):
     """§3: after leaveRoom a connection no longer receives the room's messages."""
     room = unique_room()
@@ -75,7 +75,7 @@ async def check_a_connection_that_left_receives_no_more(connect, rest):
     await nothing_more_from(leaver, room)
 
 
-@check("BCAST-004")
+@check("BCAST-004", MUST)
 async def check_a_repeated_client_message_id_is_broadcast_once(connect, rest):
     """§3: a repeated clientMessageId is acked as a duplicate of the original, broadcast once."""
     room = unique_room()
@@ -93,7 +93,7 @@ async def check_a_repeated_client_message_id_is_broadcast_once(connect, rest):
     assert following["message"] == "after", f"the repeat was broadcast again: {following}"
 
 
-@check("BCAST-005")
+@check("BCAST-005", MUST)
 async def check_client_message_ids_are_scoped_to_their_user(connect, rest):
     """§3: another user's equal clientMessageId is a new message, not a duplicate."""
     room = unique_room()
@@ -106,7 +106,7 @@ async def check_client_message_ids_are_scoped_to_their_user(connect, rest):
     assert first["messageId"] != second["messageId"], f"{first} vs {second}"
 
 
-@check("BCAST-006")
+@check("BCAST-006", MUST)
 async def check_every_member_receives_every_message_exactly_once(connect, rest, record_latencies):
     """§3: 20 members of a room each receive each of 5 messages exactly once."""
     room = unique_room()

@@ -7,7 +7,7 @@ import uuid
 import websockets
 
 from conformance.client import Peer, User
-from conformance.plugin import check
+from conformance.plugin import MUST, check
 
 
 async def refused_status(ws_url: str, query: str, timeout: float) -> int | None:
@@ -20,7 +20,7 @@ async def refused_status(ws_url: str, query: str, timeout: float) -> int | None:
     return None
 
 
-@check("CONN-001")
+@check("CONN-001", MUST)
 async def check_valid_token_opens_a_connection(target, user: User, conformance_timeout):
     """§3: a valid token from /login opens the connection, which answers frames."""
     peer = await Peer.connect(target.ws_url, user.token, conformance_timeout)
@@ -29,7 +29,7 @@ async def check_valid_token_opens_a_connection(target, user: User, conformance_t
     await peer.close()
 
 
-@check("CONN-002")
+@check("CONN-002", MUST)
 async def check_missing_token_is_refused_with_401(target, conformance_timeout):
     """§3: a handshake without a token (or with an empty one) is refused with HTTP 401."""
     for query in ("", "?token="):
@@ -37,7 +37,7 @@ async def check_missing_token_is_refused_with_401(target, conformance_timeout):
         assert status == 401, f"handshake with {query!r}: expected 401, got {status or 'accepted'}"
 
 
-@check("CONN-003")
+@check("CONN-003", MUST)
 async def check_new_connection_is_joined_to_general(connect, rest):
     """§3: a new connection starts joined to `general`: it receives general's broadcasts."""
     alice, bob = await rest.new_user("alice"), await rest.new_user("bob")

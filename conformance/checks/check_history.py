@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.client import Peer, unique_room
-from conformance.plugin import check
+from conformance.plugin import MUST, check
 
 FIELDS = {"messageId", "roomId", "userId", "username", "message", "timestamp", "clientMessageId"}
 
@@ -24,7 +24,7 @@ async def page(peer: Peer, room: str, **options) -> dict:
     return answer
 
 
-@check("HIST-001")
+@check("HIST-001", MUST)
 async def check_history_is_oldest_first(peer: Peer):
     """§3 history: messages come back oldest first, shaped as broadcasts without type."""
     room = unique_room()
@@ -39,7 +39,7 @@ async def check_history_is_oldest_first(peer: Peer):
     assert answer["nextBefore"] is None, f"expected no older page, got {answer['nextBefore']!r}"
 
 
-@check("HIST-002")
+@check("HIST-002", MUST)
 async def check_paging_returns_every_message_once_in_order(peer: Peer):
     """§3 history: paging with before through 11 messages (limit 4) yields each once, in order."""
     room = unique_room()
@@ -56,7 +56,7 @@ async def check_paging_returns_every_message_once_in_order(peer: Peer):
     assert flat == ids, f"expected {ids}, got {flat}"
 
 
-@check("HIST-003")
+@check("HIST-003", MUST)
 async def check_a_full_last_page_has_no_cursor(peer: Peer):
     """§3 history: when the last page is exactly full, nextBefore is null."""
     room = unique_room()
@@ -66,7 +66,7 @@ async def check_a_full_last_page_has_no_cursor(peer: Peer):
     assert answer["nextBefore"] is None, f"expected null, got {answer['nextBefore']!r}"
 
 
-@check("HIST-004")
+@check("HIST-004", MUST)
 async def check_default_limit_is_fifty(peer: Peer):
     """§3 history: without limit a page holds 50 messages."""
     room = unique_room()
@@ -79,7 +79,7 @@ async def check_default_limit_is_fifty(peer: Peer):
     assert [m["messageId"] for m in rest["messages"]] == ids[:1], str(rest)
 
 
-@check("HIST-005")
+@check("HIST-005", MUST)
 async def check_history_is_per_room(peer: Peer):
     """§3 history: a room's history holds only its own messages."""
     a, b = unique_room(), unique_room()
@@ -89,7 +89,7 @@ async def check_history_is_per_room(peer: Peer):
     assert got == ids_b, f"expected only room b's message {ids_b}, got {got}"
 
 
-@check("HIST-006")
+@check("HIST-006", MUST)
 async def check_history_needs_no_membership(peer: Peer, connect, rest):
     """§3 history: reading a room's history does not require joining it."""
     room = unique_room()

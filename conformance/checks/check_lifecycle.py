@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from conformance.client import Peer, unique_room
-from conformance.plugin import check
+from conformance.plugin import MUST, check
 
 
-@check("LIFE-001")
+@check("LIFE-001", MUST)
 async def check_members_keep_receiving_after_one_disconnects(connect, rest):
     """§3 lifecycle: after a member closes, the others still receive the room's messages."""
     room = unique_room()
@@ -24,7 +24,7 @@ async def check_members_keep_receiving_after_one_disconnects(connect, rest):
         assert frame["message"] == "still on", str(frame)
 
 
-@check("LIFE-002")
+@check("LIFE-002", MUST)
 async def check_closed_connections_never_block_delivery_to_the_rest(connect, rest):
     """§3 lifecycle: messages sent while closed connections are cleaned up reach every live member.
 
@@ -47,7 +47,7 @@ async def check_closed_connections_never_block_delivery_to_the_rest(connect, res
         assert sorted(got) == ["m0", "m1", "m2"], f"live member {index} received {got}"
 
 
-@check("LIFE-003")
+@check("LIFE-003", MUST)
 async def check_a_reconnected_client_starts_fresh_in_general(target, rest, conformance_timeout):
     """§3 lifecycle: reconnecting with the same token works; rooms are not carried over."""
     user = await rest.new_user("again")
@@ -68,7 +68,7 @@ async def check_a_reconnected_client_starts_fresh_in_general(target, rest, confo
         await second.close()
 
 
-@check("LIFE-004")
+@check("LIFE-004", MUST)
 async def check_two_connections_of_one_user_both_receive(connect, user):
     """§3 lifecycle: one user's two connections are members in their own right."""
     room = unique_room()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.client import Peer, unique_email, unique_room
-from conformance.plugin import check
+from conformance.plugin import MUST, check
 
 
 def expect_validation(answer: dict, field: str) -> None:
@@ -21,7 +21,7 @@ async def joined(peer: Peer) -> str:
     return room
 
 
-@check("LIMIT-001")
+@check("LIMIT-001", MUST)
 async def check_message_of_4000_characters_is_accepted(peer: Peer):
     """§3 bounds: a 4,000-character message (multi-byte characters included) is accepted."""
     room = await joined(peer)
@@ -32,7 +32,7 @@ async def check_message_of_4000_characters_is_accepted(peer: Peer):
     assert frame["message"] == text, "the 4,000-character message came back altered"
 
 
-@check("LIMIT-002")
+@check("LIMIT-002", MUST)
 @pytest.mark.parametrize(
     "message", ["x" * 4001, "", 12, None, ["a"]], ids=["4001", "empty", "number", "missing", "list"]
 )
@@ -44,7 +44,7 @@ async def check_message_out_of_bounds_is_refused(peer: Peer, message):
     expect_validation(await peer.request(frame), "message")
 
 
-@check("LIMIT-003")
+@check("LIMIT-003", MUST)
 async def check_room_id_of_64_characters_is_accepted(peer: Peer):
     """§3 bounds: a 64-character roomId of the allowed characters is accepted."""
     room = ("Az09_-" * 11)[:64]
@@ -52,7 +52,7 @@ async def check_room_id_of_64_characters_is_accepted(peer: Peer):
     assert answer == {"type": "ack", "action": "joinRoom", "roomId": room}, str(answer)
 
 
-@check("LIMIT-004")
+@check("LIMIT-004", MUST)
 @pytest.mark.parametrize(
     "value",
     ["x" * 65, "white space", "a/b", "", 7, "line\n"],
@@ -69,7 +69,7 @@ async def check_client_message_id_out_of_bounds_is_refused(peer: Peer, value):
     expect_validation(await peer.request(frame), "clientMessageId")
 
 
-@check("LIMIT-005")
+@check("LIMIT-005", MUST)
 @pytest.mark.parametrize(
     "limit", [0, 101, -1, "10", True, 1.5], ids=["0", "101", "negative", "string", "bool", "float"]
 )
@@ -79,7 +79,7 @@ async def check_history_limit_out_of_bounds_is_refused(peer: Peer, limit):
     expect_validation(await peer.request(frame), "limit")
 
 
-@check("LIMIT-006")
+@check("LIMIT-006", MUST)
 @pytest.mark.parametrize("before", ["yesterday", 17, "", "0000000000000#zz"])
 async def check_malformed_cursor_is_refused(peer: Peer, before):
     """§3 bounds: a before cursor that was never returned as nextBefore gets VALIDATION_ERROR."""
@@ -87,7 +87,7 @@ async def check_malformed_cursor_is_refused(peer: Peer, before):
     expect_validation(await peer.request(frame), "before")
 
 
-@check("LIMIT-007")
+@check("LIMIT-007", MUST)
 async def check_frame_over_128_kb_closes_with_1009(peer: Peer):
     """§3 bounds: a message larger than 128 KB closes the connection with code 1009."""
     await peer.send('{"action":"sendMessage","roomId":"general","message":"' + "x" * 131_100 + '"}')
@@ -95,7 +95,7 @@ async def check_frame_over_128_kb_closes_with_1009(peer: Peer):
     assert code == 1009, f"expected close code 1009, got {code}"
 
 
-@check("LIMIT-008")
+@check("LIMIT-008", MUST)
 async def check_large_frame_under_128_kb_gets_an_error_frame(peer: Peer):
     """§3 bounds: a 100 KB frame gets an error frame for its field and the connection survives."""
     answer = await peer.request(
@@ -106,7 +106,7 @@ async def check_large_frame_under_128_kb_gets_an_error_frame(peer: Peer):
     assert follow_up.get("type") == "messages", f"the connection did not survive: {follow_up}"
 
 
-@check("LIMIT-009")
+@check("LIMIT-009", MUST)
 async def check_password_byte_bounds(rest):
     """§2 bounds: a password of 72 UTF-8 bytes is accepted, 73 bytes are refused."""
     ok = await rest.post(
@@ -120,7 +120,7 @@ async def check_password_byte_bounds(rest):
     assert refused.body["error"]["field"] == "password", str(refused)
 
 
-@check("LIMIT-010")
+@check("LIMIT-010", MUST)
 async def check_email_longer_than_254_characters_is_refused(rest):
     """§2 bounds: an e-mail over 254 characters is refused with VALIDATION_ERROR on email."""
     email = "a" * 246 + "@" + "example.io"  # 257 characters

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.client import Peer, unique_room
-from conformance.plugin import check
+from conformance.plugin import MUST, check
 
 
 async def still_open(peer: Peer) -> None:
@@ -27,7 +27,7 @@ def expect_error(answer: dict, code: str, field: str | None = None, action: str 
         assert answer.get("action") == action, f"expected action {action!r}, got {answer}"
 
 
-@check("ROUTE-001")
+@check("ROUTE-001", MUST)
 async def check_join_room_is_acknowledged(peer: Peer):
     """§3 joinRoom: answers {type: ack, action: joinRoom, roomId}, also when joined already."""
     room = unique_room()
@@ -36,7 +36,7 @@ async def check_join_room_is_acknowledged(peer: Peer):
         assert answer == {"type": "ack", "action": "joinRoom", "roomId": room}, str(answer)
 
 
-@check("ROUTE-002")
+@check("ROUTE-002", MUST)
 async def check_leave_room_is_acknowledged(peer: Peer):
     """§3 leaveRoom: answers its ack, also for a room not joined."""
     room = unique_room()
@@ -46,7 +46,7 @@ async def check_leave_room_is_acknowledged(peer: Peer):
         assert answer == {"type": "ack", "action": "leaveRoom", "roomId": room}, str(answer)
 
 
-@check("ROUTE-003")
+@check("ROUTE-003", MUST)
 async def check_send_message_is_acknowledged(peer: Peer):
     """§3 sendMessage: the ack carries roomId, clientMessageId, messageId, timestamp, duplicate."""
     room = unique_room()
@@ -62,7 +62,7 @@ async def check_send_message_is_acknowledged(peer: Peer):
     assert "clientMessageId" in without and without["clientMessageId"] is None, str(without)
 
 
-@check("ROUTE-004")
+@check("ROUTE-004", MUST)
 async def check_get_messages_answers_a_page(peer: Peer):
     """§3 getMessages: answers {type: messages, roomId, messages: [...], nextBefore}."""
     room = unique_room()
@@ -72,7 +72,7 @@ async def check_get_messages_answers_a_page(peer: Peer):
     )
 
 
-@check("ROUTE-005")
+@check("ROUTE-005", MUST)
 @pytest.mark.parametrize("frame", ["not json", "[1,2]", "42", '"text"', "{", "null"])
 async def check_frame_that_is_not_a_json_object_gets_invalid_json(peer: Peer, frame: str):
     """§1: a frame that is not a JSON object gets INVALID_JSON and the connection stays open."""
@@ -80,7 +80,7 @@ async def check_frame_that_is_not_a_json_object_gets_invalid_json(peer: Peer, fr
     await still_open(peer)
 
 
-@check("ROUTE-006")
+@check("ROUTE-006", MUST)
 @pytest.mark.parametrize(
     "frame",
     [
@@ -100,7 +100,7 @@ async def check_missing_or_unknown_action_gets_unknown_action(peer: Peer, frame:
     await still_open(peer)
 
 
-@check("ROUTE-007")
+@check("ROUTE-007", MUST)
 @pytest.mark.parametrize("action", ["joinRoom", "leaveRoom", "sendMessage", "getMessages"])
 @pytest.mark.parametrize("room", [None, "", "x" * 65, "has space", "émoji", "a/b", 5])
 async def check_invalid_room_id_gets_validation_error(peer: Peer, action: str, room):
@@ -111,7 +111,7 @@ async def check_invalid_room_id_gets_validation_error(peer: Peer, action: str, r
     expect_error(await peer.request(frame), "VALIDATION_ERROR", "roomId", action)
 
 
-@check("ROUTE-008")
+@check("ROUTE-008", MUST)
 async def check_send_to_a_room_not_joined_gets_not_in_room(peer: Peer):
     """§3: sendMessage to a room not joined (or left) gets NOT_IN_ROOM."""
     room = unique_room()
@@ -122,7 +122,7 @@ async def check_send_to_a_room_not_joined_gets_not_in_room(peer: Peer):
     expect_error(await peer.request(frame), "NOT_IN_ROOM", action="sendMessage")
 
 
-@check("ROUTE-009")
+@check("ROUTE-009", MUST)
 async def check_unknown_fields_are_ignored(peer: Peer):
     """§3: fields a frame does not need are ignored."""
     room = unique_room()
@@ -130,7 +130,7 @@ async def check_unknown_fields_are_ignored(peer: Peer):
     assert answer == {"type": "ack", "action": "joinRoom", "roomId": room}, str(answer)
 
 
-@check("ROUTE-010")
+@check("ROUTE-010", MUST)
 async def check_fifty_rooms_per_connection(peer: Peer):
     """§1: a connection may be in 50 rooms (general included); the 51st gets TOO_MANY_ROOMS."""
     rooms = [unique_room() for _ in range(49)]

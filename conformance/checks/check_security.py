@@ -12,7 +12,7 @@ import pytest
 
 from conformance.checks.check_connect import refused_status
 from conformance.client import PASSWORD, Peer, unique_email, unique_room
-from conformance.plugin import check
+from conformance.plugin import MUST, check
 
 
 def b64(data: dict) -> str:
@@ -26,7 +26,7 @@ async def expect_refused(target, token: str, timeout: float, what: str) -> None:
     )
 
 
-@check("SEC-001")
+@check("SEC-001", MUST)
 async def check_the_password_never_comes_back(rest):
     """§2: no answer of signup or login, errors included, holds the password or its hash."""
     email, password = unique_email(), "Canary-Password-7431"
@@ -43,7 +43,7 @@ async def check_the_password_never_comes_back(rest):
         )
 
 
-@check("SEC-002")
+@check("SEC-002", MUST)
 async def check_alg_none_token_is_refused(target, user, conformance_timeout):
     """§3: an unsigned alg:none token with valid claims is refused with 401."""
     claims = jwt.decode(user.token, options={"verify_signature": False})
@@ -51,7 +51,7 @@ async def check_alg_none_token_is_refused(target, user, conformance_timeout):
     await expect_refused(target, unsigned, conformance_timeout, "alg none")
 
 
-@check("SEC-003")
+@check("SEC-003", MUST)
 async def check_tampered_token_is_refused(target, user, conformance_timeout):
     """§3: a real token whose payload was changed after signing is refused with 401."""
     header, payload, signature = user.token.split(".")
@@ -62,7 +62,7 @@ async def check_tampered_token_is_refused(target, user, conformance_timeout):
     )
 
 
-@check("SEC-004")
+@check("SEC-004", MUST)
 @pytest.mark.parametrize(
     "token", ["garbage", "a.b.c", "e30.e30.", "%00"], ids=["word", "dots", "empty-json", "nul"]
 )
@@ -71,7 +71,7 @@ async def check_garbage_token_is_refused(target, conformance_timeout, token: str
     await expect_refused(target, token, conformance_timeout, f"token {token!r}")
 
 
-@check("SEC-005")
+@check("SEC-005", MUST)
 async def check_token_signed_with_another_key_is_refused(target, user, conformance_timeout):
     """§3: a well-formed HS256 token signed with another key is refused with 401."""
     claims = jwt.decode(user.token, options={"verify_signature": False})
@@ -79,7 +79,7 @@ async def check_token_signed_with_another_key_is_refused(target, user, conforman
     await expect_refused(target, forged, conformance_timeout, "foreign key")
 
 
-@check("SEC-006")
+@check("SEC-006", MUST)
 async def check_expired_token_is_refused(target, user, conformance_timeout):
     """§3: a correctly signed token whose exp has passed is refused with 401."""
     if not target.jwt_secret:
@@ -91,7 +91,7 @@ async def check_expired_token_is_refused(target, user, conformance_timeout):
     await expect_refused(target, expired, conformance_timeout, "expired token")
 
 
-@check("SEC-007")
+@check("SEC-007", MUST)
 async def check_login_failures_do_not_reveal_whether_the_email_exists(rest):
     """§2: unknown e-mail and wrong password get the same status and body (ids aside)."""
     email = unique_email()
@@ -104,7 +104,7 @@ async def check_login_failures_do_not_reveal_whether_the_email_exists(rest):
     assert unknown.body == wrong.body, f"the answers differ: {unknown.body} vs {wrong.body}"
 
 
-@check("SEC-008")
+@check("SEC-008", MUST)
 async def check_rest_answers_carry_cors_headers(rest, http):
     """§2: every REST answer carries Access-Control-Allow-Origin; OPTIONS answers the preflight."""
     email = unique_email()
@@ -133,7 +133,7 @@ async def check_rest_answers_carry_cors_headers(rest, http):
             assert "content-type" in headers.get("Access-Control-Allow-Headers", "").lower()
 
 
-@check("SEC-009")
+@check("SEC-009", MUST)
 async def check_html_is_stored_and_returned_as_text(peer: Peer):
     """§3: markup and whitespace in a message come back verbatim, in broadcast and history."""
     room = unique_room()
@@ -146,7 +146,7 @@ async def check_html_is_stored_and_returned_as_text(peer: Peer):
     assert history["messages"][0]["message"] == text, str(history)
 
 
-@check("SEC-010")
+@check("SEC-010", MUST)
 async def check_token_is_hs256_with_the_contract_claims(rest):
     """§2 login: the token is HS256 with sub, username, email, iat and exp = iat + expiresIn."""
     email = unique_email()
@@ -164,7 +164,7 @@ async def check_token_is_hs256_with_the_contract_claims(rest):
     assert abs(claims["iat"] - time.time()) < 300, f"iat is not now: {claims}"
 
 
-@check("SEC-011")
+@check("SEC-011", MUST)
 async def check_errors_never_carry_internals(rest, peer: Peer):
     """§1: error answers hold only code, message, field and requestId — no traces or internals."""
     allowed = {"code", "message", "field", "requestId"}
