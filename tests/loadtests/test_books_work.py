@@ -125,7 +125,6 @@ def test_owed_counts_match_the_rule_for_every_send() -> None:
     for _ in range(300):
         join = rng.uniform(0, 100)
         spans.append((join, join + rng.choice([rng.uniform(0, 3), rng.uniform(0, 60)])))
-    times = sorted(rng.uniform(0, 110) for _ in range(200)) + [spans[0][0], spans[1][1] - GRACE]
-    times.sort()
+    times = sorted([*(rng.uniform(0, 110) for _ in range(200)), spans[0][0], spans[1][1] - GRACE])
     expected = [sum(1 for j, le in spans if j <= t and le >= t + GRACE) for t in times]
     assert _owed(spans, times, GRACE) == expected
