@@ -47,9 +47,33 @@ def _cpu_and_rss(pid: int) -> tuple[float, int] | None:
     return cpu, int(statm[1]) * PAGE_BYTES
 
 
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it (Locust's ``--processes`` workers, floor siblings)."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            tasks = Path(f"/proc/{current}/task").iterdir()
+            for task in tasks:
+                queue += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _tree_cpu_and_rss(pid: int) -> tuple[float, int] | None:
+    """CPU seconds and RSS of ``pid`` and its descendants, summed."""
+    samples = [s for p in _descendants(pid) if (s := _cpu_and_rss(p)) is not None]
+    if not samples:
+        return None
+    return sum(cpu for cpu, _ in samples), sum(rss for _, rss in samples)
+
+
 @dataclass
 class ProcessSampler:
-    """Samples CPU time and RSS of some processes every ``interval`` s in a thread."""
+    """Samples CPU time and RSS of some processes (each with its descendants) every
+    ``interval`` s in a thread. CPU of a descendant that exits drops out of the sums."""
 
     pids: dict[str, int]
     interval: float = 0.5
@@ -72,7 +96,7 @@ class ProcessSampler:
         while not self._stop.is_set():
             now = time.time()
             for name, pid in self.pids.items():
-                sample = _cpu_and_rss(pid)
+                sample = _tree_cpu_and_rss(pid)
                 if sample is not None:
                     self.samples[name].append((now, *sample))
             self._stop.wait(self.interval)

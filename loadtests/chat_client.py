@@ -31,7 +31,7 @@ from typing import Any
 
 import gevent
 import websocket
-from gevent.event import AsyncResult
+from gevent.event import AsyncResult, Event
 
 from loadtests.metrics import Receipts
 
@@ -51,6 +51,7 @@ __all__ = [
 DEFAULT_ROOM = "general"  # every connection starts in it (the contract)
 CLOSE_WAIT_S = 1.0
 LEFT_ROOM_SLACK_S = 1.0  # a broadcast sent this long after a leave still is not a leak
+READ_BYTES = 65536  # one recv per wake-up, however many frames arrived
 
 
 class ChatError(Exception):
@@ -105,6 +106,29 @@ class ClientContext:
 _members = itertools.count(1)
 
 
+class BufferedWebSocket(websocket.WebSocket):
+    """websocket-client's ``WebSocket`` reading its socket up to 64 KiB at a time.
+
+    websocket-client asks the socket for exactly what it parses next — the 2-byte header, the
+    extended length, the payload — so a frame costs three ``recv`` calls and the wait costs one
+    more that would block. Served from one buffer, a wake-up costs one ``recv`` for all the
+    frames that arrived (a burst of broadcasts to a big room reaches each connection at once).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._buffer = b""
+        self._offset = 0
+
+    def _recv(self, bufsize: int) -> bytes:
+        buffer, offset = self._buffer, self._offset
+        if offset >= len(buffer):
+            buffer, offset = super()._recv(READ_BYTES), 0  # raises when the peer is gone
+        chunk = buffer[offset : offset + bufsize]
+        self._buffer, self._offset = buffer, offset + len(chunk)
+        return chunk
+
+
 class ChatClient:
     """One connection of one user: connect, join, leave, send; broadcasts are read in a greenlet.
 
@@ -127,6 +151,7 @@ class ChatClient:
         self._ws: websocket.WebSocket | None = None
         self._reader: gevent.Greenlet | None = None
         self._closing = False
+        self._gone = Event()  # set once the connection is closed or lost
 
     @property
     def connected(self) -> bool:
@@ -155,6 +180,7 @@ class ChatClient:
             ws = websocket.create_connection(
                 self.url,
                 timeout=self.ctx.connect_timeout,
+                class_=BufferedWebSocket,
                 skip_utf8_validation=True,
                 enable_multithread=True,
             )
@@ -171,6 +197,10 @@ class ChatClient:
             return True
         self._report("connect", (time.perf_counter() - start) * 1000, exc=error)
         return False
+
+    def wait_gone(self, timeout: float) -> bool:
+        """Block until the connection is closed or lost (True), at most ``timeout`` s."""
+        return self._gone.wait(timeout)
 
     def join(self, room: str) -> bool:
         """Join ``room`` and wait for the ack; False on an error frame, no ack or a lost socket."""
@@ -242,6 +272,7 @@ class ChatClient:
         if self._ws is None or self._closing:
             return
         self._closing = True
+        self._gone.set()
         self._forget_rooms()
         self.expire_acks()
         ws, reader = self._ws, self._reader
@@ -287,6 +318,7 @@ class ChatClient:
         if self._closing:
             return
         self._closing = True
+        self._gone.set()
         self._forget_rooms()
         for waiting in (self._joining, self._leaving):
             for reply in waiting.values():

@@ -10,6 +10,7 @@ master closes the books each worker answers with its last one (``runner.send_mes
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import logging
@@ -31,8 +32,9 @@ from requests import RequestException
 from loadtests import options as chatstack_options
 from loadtests.accounts import Account, fresh_account, read_users_file
 from loadtests.chat_client import ChatClient, ClientContext
+from loadtests.limits import fit_users, open_files, raise_to_hard_limit
 from loadtests.metrics import Ledger, Receipts
-from loadtests.stage import LocalStage, Target, resolve_target
+from loadtests.stage import LocalStage, Target, resolve_target, ws_urls
 from loadtests.thresholds import Measured, Thresholds, judge, passed, render_table
 
 __all__ = ["DEFAULT_SCENARIO", "Harness", "current", "install"]
@@ -90,6 +92,7 @@ class Harness:
         self._accounts: list[Account] | None = None
         self._account_seq = itertools.count()
         self._room_seq = itertools.count()
+        self._url_seq = itertools.count()
         self._books_pending: set[str] = set()
         self._books_in = Event()
 
@@ -116,6 +119,33 @@ class Harness:
         self.environment.host = target.rest_url or None
         opts.ws_url = target.ws_url
         logger.info("chatstack target: %s %s (%s)", target.rest_url, target.ws_url, target.source)
+
+    def planned_users(self) -> int:
+        """The most users the run will hold at once: the ramp's largest step, or ``-u``."""
+        planned = getattr(self.environment.shape_class, "planned_users", None)
+        if planned is not None:
+            return int(planned(self.options))
+        return int(getattr(self.options, "num_users", 0) or 0)
+
+    def check_open_files(self) -> None:
+        """Say now, not after thousands of connections, when a process cannot hold its share of
+        the users (its open-file limit); raises the soft limit where the hard one allows."""
+        users = self.planned_users()
+        processes = self.options.expect_workers if self.role == "master" else 1
+        limits = open_files()
+        logger.info(
+            "chatstack: open files soft %d, hard %d: up to %d users per process; "
+            "%d users planned over %d process(es)",
+            limits.soft,
+            limits.hard,
+            limits.max_users,
+            users,
+            processes,
+        )
+        problem = fit_users(users, processes) if users else None
+        if problem:
+            logger.error("chatstack: %s", problem)
+            raise SystemExit(2)
 
     def select_scenario(self) -> None:
         """Keep the user classes of the scenario named by ``--tags`` (default: fan-out), unless
@@ -193,6 +223,9 @@ class Harness:
         self.ready_users += 1
         if self.ready_users == self.environment.runner.target_user_count:
             logger.info("chatstack: all %d users of this process are connected", self.ready_users)
+            # The users' objects live as long as the run: out of the collector's generations,
+            # so its full collections do not re-trace 10,000s of connections (0.5 s pauses).
+            gc.freeze()
 
     def pause(self, paused: bool) -> None:
         """Stop (or resume) sending in every process."""
@@ -259,9 +292,12 @@ class Harness:
         return self._accounts[(offset + next(self._account_seq)) % len(self._accounts)]
 
     def new_client(self, token: str, scenario: str) -> ChatClient:
+        """A client of the next WebSocket URL (round-robin when ``--ws-url`` names several)."""
         if self.ctx is None:
             raise RuntimeError("no test is running")
-        return ChatClient(self.options.ws_url, token, self.ctx, scenario)
+        urls = ws_urls(self.options.ws_url)
+        url = urls[(int(self.node) + next(self._url_seq)) % len(urls)]
+        return ChatClient(url, token, self.ctx, scenario)
 
     # -- the end of a test ----------------------------------------------------------------------
 
@@ -449,10 +485,12 @@ def install(events: Events) -> None:
         runner = environment.runner
         _configure_users(environment)
         if harness.role == "worker":
+            raise_to_hard_limit()  # its share of the users comes later
             runner.register_message(MSG_PAUSE, lambda msg, **_: harness.pause(msg.data["paused"]))
             runner.register_message(MSG_CLOSE, lambda msg, **_: _send_books(msg))
             return
         harness.select_scenario()
+        harness.check_open_files()
         harness.resolve()
         if harness.role == "master":
             runner.register_message(

@@ -33,6 +33,8 @@ from loadtests.chat_user import ChatUser
 
 harness.install(events)
 
+LISTEN_CHECK_S = 60.0  # a listener wakes this often even when its connection stays up
+
 
 class FanoutSender(ChatUser):
     """One of the few who talk in the big room."""
@@ -69,7 +71,9 @@ class FanoutListener(ChatUser):
     @tag("fanout")
     @task
     def listen(self) -> None:
-        self.ensure_connected()
+        """Stay connected; sleep until the connection goes (no polling: 10,000s of listeners)."""
+        if self.ensure_connected() and self.client is not None:
+            self.client.wait_gone(LISTEN_CHECK_S)
 
 
 class RoomsUser(ChatUser):

@@ -20,8 +20,9 @@ def add_arguments(parser: Any) -> None:
     _add(
         parser,
         "--ws-url",
-        "the stage's WebSocket URL (with --host = its REST URL); neither this, --host nor "
-        "--stage-file: a local stage is started for the run",
+        "the stage's WebSocket URL (with --host = its REST URL), or several separated by "
+        "commas that the users spread over; neither this, --host nor --stage-file: a local "
+        "stage is started for the run",
         default="",
     )
     _add(

@@ -133,6 +133,11 @@ class StepRamp(LoadTestShape):
         self._before: Snapshot = {}
         self._measured = (0.0, 0.0)
 
+    @staticmethod
+    def planned_users(options: Any) -> int:
+        """The largest step: the most users the ramp holds at once."""
+        return max(_plan(options), default=0)
+
     def reset_time(self) -> None:
         super().reset_time()
         self.steps, self.knee, self._index, self._phase, self._since = [], None, 0, "ramping", 0.0
