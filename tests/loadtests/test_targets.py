@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from loadtests.accounts import Account, read_users_file, write_users_file
-from loadtests.stage import read_stage_file, resolve_target
+from loadtests.stage import read_stage_file, resolve_target, ws_urls
 
 
 def test_a_local_stage_file_names_both_urls(tmp_path: Path) -> None:
@@ -46,3 +46,14 @@ def test_users_files_round_trip_and_name_a_missing_field(tmp_path: Path) -> None
     path.write_text('{"email": "c@example.test"}\n')
     with pytest.raises(ValueError, match="no password"):
         read_users_file(path)
+
+
+def test_a_stage_file_listing_several_websocket_urls_gives_them_all(tmp_path: Path) -> None:
+    """The floor server's processes: ``ws_urls`` become one comma-separated ``ws_url``."""
+    path = tmp_path / "floor.json"
+    urls = ["ws://127.0.0.1:1/floor", "ws://127.0.0.1:2/floor/"]
+    path.write_text(json.dumps({"rest_url": "", "ws_url": urls[0], "ws_urls": urls}))
+    target = read_stage_file(path)
+    assert target.ws_url == "ws://127.0.0.1:1/floor,ws://127.0.0.1:2/floor"
+    assert ws_urls(target.ws_url) == ["ws://127.0.0.1:1/floor", "ws://127.0.0.1:2/floor"]
+    assert ws_urls("wss://b.example/dev") == ["wss://b.example/dev"]
