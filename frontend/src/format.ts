@@ -1,7 +1,7 @@
-/** Display helpers: times, days, avatars. Pure, so the rendering stays simple. */
+/** Display helpers: times, days, avatars, the tab's title. Pure, so the rendering stays simple. */
 
 const time = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const full = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+const full = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "medium" });
 const day = new Intl.DateTimeFormat(undefined, { weekday: "long", month: "long", day: "numeric" });
 const dayWithYear = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "long", day: "numeric" });
 
@@ -42,4 +42,10 @@ export function avatarHue(userId: string): number {
 export function initials(username: string): string {
   const letters = Array.from(username.trim());
   return (letters[0] ?? "?").toUpperCase();
+}
+
+/** The tab's title: the room on screen, after the count of unread messages if there are any. */
+export function documentTitle(roomId: string, unread: number): string {
+  const count = unread > 99 ? "(99+) " : unread > 0 ? `(${unread}) ` : "";
+  return `${count}#${roomId} · chatstack`;
 }

@@ -72,8 +72,11 @@ def new_page(browser: Browser) -> Iterator:
     """Open pages in fresh browser contexts (one person each); all are closed after the test."""
     contexts: list[BrowserContext] = []
 
-    def open_page(width: int = 1280, height: int = 800) -> Page:
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def open_page(width: int = 1280, height: int = 800, *, phone: bool = False) -> Page:
+        """A page of a new person; ``phone``: a touch screen that reports itself as mobile."""
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context.new_page()

@@ -1,8 +1,12 @@
-"""Steps of a person using the web app, and a few looks behind it, for the browser tests."""
+"""Steps of a person using the web app, and a few looks behind it, for the browser tests.
+
+Elements are found as a person or a screen reader finds them: by role, label and text.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -29,27 +33,37 @@ def unique_room(prefix: str = "room") -> str:
 
 
 def connection_status(page: Page) -> Locator:
-    return page.get_by_test_id("connection-status")
+    """The connection's status in the page's top bar ("Connected", "Offline", ...)."""
+    return page.get_by_role("banner").get_by_role("status")
 
 
 def expect_connected(page: Page) -> None:
-    expect(connection_status(page)).to_have_attribute("data-status", "connected")
+    expect(connection_status(page)).to_have_text("Connected")
+
+
+def email_field(page: Page) -> Locator:
+    return page.get_by_label("Email", exact=True)
+
+
+def password_field(page: Page) -> Locator:
+    return page.get_by_label("Password", exact=True)
 
 
 def fill_auth_form(page: Page, person: Person, *, signup: bool) -> None:
-    page.get_by_label("E-mail").fill(person.email)
+    email_field(page).fill(person.email)
     if signup:
         page.get_by_label("Display name").fill(person.username)
-    page.get_by_label("Password", exact=True).fill(person.password)
+    password_field(page).fill(person.password)
     page.get_by_role("button", name="Sign up" if signup else "Log in", exact=True).click()
 
 
-def sign_up(page: Page, web_url: str, person: Person) -> Person:
+def sign_up(page: Page, web_url: str, person: Person, *, go: bool = True) -> Person:
     """Create the account through the form; the app logs in and opens the chat."""
-    page.goto(web_url)
+    if go:
+        page.goto(web_url)
     page.get_by_role("button", name="Create an account").click()
     fill_auth_form(page, person, signup=True)
-    expect(page.get_by_test_id("me")).to_contain_text(person.username)
+    expect(page.get_by_text(f"Logged in as {person.username}")).to_be_visible()
     expect_connected(page)
     return person
 
@@ -68,18 +82,32 @@ def send(page: Page, text: str) -> None:
     box.press("Enter")
 
 
+def message_list(page: Page) -> Locator:
+    return page.get_by_role("region", name=re.compile(r"^Messages in #"))
+
+
 def messages(page: Page, text: str | None = None) -> Locator:
-    """The stored messages shown (not those still pending), optionally those with ``text``."""
-    items = page.get_by_test_id("message")
+    """The stored messages shown (those with a time, not those still pending), optionally
+    those whose text is ``text``."""
+    items = message_list(page).get_by_role("listitem").filter(has=page.get_by_role("time"))
     if text is not None:
-        items = items.filter(has=page.get_by_test_id("message-text").get_by_text(text, exact=True))
+        items = items.filter(has=page.get_by_text(text, exact=True))
     return items
+
+
+def pending_messages(page: Page, state: str) -> Locator:
+    """Messages not stored yet, by what they say of themselves ("Waiting for connection")."""
+    return message_list(page).get_by_role("listitem").filter(has_text=state)
+
+
+def room_heading(page: Page) -> Locator:
+    return page.get_by_role("heading", level=1)
 
 
 def join_room(page: Page, room: str) -> None:
     page.get_by_label("Join a room").fill(room)
     page.get_by_role("button", name="Join", exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"#{room}")
+    expect(room_heading(page)).to_have_text(f"#{room}")
 
 
 def user_id(page: Page) -> str:

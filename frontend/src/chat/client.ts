@@ -54,6 +54,10 @@ export interface ChatClientOptions {
   tokenExpired?: () => boolean;
   /** Called instead of reconnecting when the token has expired. */
   onSessionExpired?: () => void;
+  /** The room to show first (the one in the page's address), joined if it is not saved. */
+  openRoom?: string | null;
+  /** Whether the browser has a network at start (``navigator.onLine``). */
+  online?: () => boolean;
 }
 
 const OPEN = 1;
@@ -87,7 +91,9 @@ export class ChatClient {
   private retryTimer: unknown = null;
   private connectTimer: unknown = null;
   private keepaliveTimer: unknown = null;
-  private readonly o: Required<Omit<ChatClientOptions, "storage" | "onSessionExpired">> & {
+  /** The browser reported no network: no reconnect attempts until it reports one again. */
+  private offline = false;
+  private readonly o: Required<Omit<ChatClientOptions, "storage" | "onSessionExpired" | "openRoom">> & {
     storage: KeyValueStore | null;
     onSessionExpired: () => void;
   };
@@ -105,9 +111,10 @@ export class ChatClient {
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       tokenExpired: () => false,
       onSessionExpired: () => {},
+      online: () => globalThis.navigator?.onLine ?? true,
       ...definedOnly(options),
     } as ChatClient["o"];
-    this.state = initialState(options.me, loadSaved(this.o.storage, options.me.userId));
+    this.state = initialState(options.me, loadSaved(this.o.storage, options.me.userId), options.openRoom);
   }
 
   // --- for React (useSyncExternalStore) ---
@@ -124,7 +131,8 @@ export class ChatClient {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.connect();
+    if (this.o.online()) this.connect();
+    else this.goOffline();
   }
 
   /** Close for good (logout, or the view going away): no reconnect. */
@@ -139,10 +147,30 @@ export class ChatClient {
     }
   }
 
-  /** Reconnect now instead of waiting for the backoff (a "Retry now" button, the browser going online). */
+  /** Reconnect now instead of waiting for the backoff (a "Retry now" button). */
   retryNow(): void {
-    if (this.stopped || this.state.status !== "disconnected") return;
+    if (this.stopped || (this.state.status !== "disconnected" && this.state.status !== "offline")) return;
     this.connect();
+  }
+
+  /**
+   * The browser's ``offline`` and ``online`` events. Offline, the connection is closed at once
+   * (it cannot work, and the page must not go on saying "Connected") and nothing is retried;
+   * online again, the client reconnects at once.
+   */
+  setOnline(online: boolean): void {
+    if (this.stopped) return;
+    if (!online) {
+      if (!this.offline) this.goOffline();
+      return;
+    }
+    this.offline = false;
+    this.retryNow();
+  }
+
+  /** The page went to the background or came back (``visibilitychange``). */
+  setVisible(visible: boolean): void {
+    if (visible !== this.state.visible) this.dispatch({ type: "visibilityChanged", visible });
   }
 
   // --- user intents ---
@@ -235,6 +263,18 @@ export class ChatClient {
     this.retryTimer = this.connectTimer = this.keepaliveTimer = null;
   }
 
+  private goOffline(): void {
+    this.offline = true;
+    this.clearTimers();
+    const socket = this.socket;
+    this.socket = null;
+    if (socket !== null) {
+      socket.onopen = socket.onclose = socket.onerror = socket.onmessage = null;
+      socket.close(1000, "offline");
+    }
+    this.dispatch({ type: "closed", retryAt: null, offline: true });
+  }
+
   private connect(): void {
     this.clearTimers();
     this.dispatch({ type: "connecting" });
@@ -256,6 +296,7 @@ export class ChatClient {
       if (this.socket !== socket) return;
       if (this.connectTimer !== null) this.o.clearTimeout(this.connectTimer);
       this.connectTimer = null;
+      this.offline = false;
       this.scheduleKeepalive();
       this.dispatch({ type: "opened" });
     };
@@ -287,6 +328,10 @@ export class ChatClient {
       this.dispatch({ type: "closed", retryAt: null });
       this.stop();
       this.o.onSessionExpired();
+      return;
+    }
+    if (this.offline) {
+      this.dispatch({ type: "closed", retryAt: null, offline: true });
       return;
     }
     const delay = reconnectDelay(this.attempt, this.o.backoff, this.o.random);

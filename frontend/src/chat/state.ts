@@ -36,7 +36,8 @@ import {
   type User,
 } from "./types";
 
-export type ConnectionStatus = "connecting" | "connected" | "disconnected";
+/** "offline": the browser says it has no network; the client waits for it to come back. */
+export type ConnectionStatus = "connecting" | "connected" | "disconnected" | "offline";
 
 export interface RoomState extends RoomHistory {
   id: string;
@@ -61,6 +62,8 @@ export interface ChatState {
   rooms: Record<string, RoomState>;
   roomOrder: string[];
   activeRoom: string;
+  /** The page is on screen (not a background tab): messages in the room shown are read. */
+  visible: boolean;
   outbox: Outbox;
   history: { inFlight: HistoryRequest | null; queue: HistoryRequest[] };
   /** Something the user should know that belongs to no field (a refused join, say). */
@@ -72,11 +75,12 @@ export interface ChatState {
 export type ChatAction =
   | { type: "connecting" }
   | { type: "opened" }
-  | { type: "closed"; retryAt: number | null; failures?: number }
+  | { type: "closed"; retryAt: number | null; failures?: number; offline?: boolean }
   | { type: "frame"; frame: ServerFrame }
   | { type: "roomAdded"; roomId: string }
   | { type: "roomRemoved"; roomId: string }
   | { type: "roomSelected"; roomId: string }
+  | { type: "visibilityChanged"; visible: boolean }
   | { type: "olderRequested"; roomId: string }
   | { type: "keepaliveDue" }
   | { type: "messageQueued"; message: OutgoingMessage }
@@ -106,12 +110,19 @@ function emptyRoom(id: string): RoomState {
   };
 }
 
-export function initialState(me: User, saved?: Partial<SavedChat> | null): ChatState {
+/**
+ * The state a client starts in: general, the saved rooms and the unsent messages; ``openRoom``
+ * (the room in the page's address) is shown, and joined first if it was not among them.
+ */
+export function initialState(me: User, saved?: Partial<SavedChat> | null, openRoom?: string | null): ChatState {
   const names = [DEFAULT_ROOM, ...(saved?.rooms ?? []).filter((r) => r !== DEFAULT_ROOM)];
-  const roomOrder = [...new Set(names)].slice(0, MAX_ROOMS);
+  let roomOrder = [...new Set(names)].slice(0, MAX_ROOMS);
+  if (openRoom && !roomOrder.includes(openRoom) && roomOrder.length < MAX_ROOMS) {
+    roomOrder = [...roomOrder, openRoom];
+  }
   const rooms = Object.fromEntries(roomOrder.map((id) => [id, emptyRoom(id)]));
-  const activeRoom =
-    saved?.activeRoom && roomOrder.includes(saved.activeRoom) ? saved.activeRoom : DEFAULT_ROOM;
+  const wanted = openRoom ?? saved?.activeRoom;
+  const activeRoom = wanted && roomOrder.includes(wanted) ? wanted : DEFAULT_ROOM;
   const outbox = requeueInFlight((saved?.outbox ?? []).filter((m) => roomOrder.includes(m.roomId)));
   return {
     me,
@@ -122,6 +133,7 @@ export function initialState(me: User, saved?: Partial<SavedChat> | null): ChatS
     rooms,
     roomOrder,
     activeRoom,
+    visible: true,
     outbox,
     history: { inFlight: null, queue: [] },
     notice: null,
@@ -186,7 +198,7 @@ function onMessage(state: ChatState, message: ChatMessage): ChatState {
     ...room,
     messages,
     syncedKey: maxKey(room.syncedKey, keyOf(message)),
-    unread: room.unread + (isNew && !own && message.roomId !== state.activeRoom ? 1 : 0),
+    unread: room.unread + (isNew && !own && (message.roomId !== state.activeRoom || !state.visible) ? 1 : 0),
   };
   let announcement = state.announcement;
   if (isNew && !own) {
@@ -296,7 +308,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case "closed":
       return {
         ...state,
-        status: "disconnected",
+        status: action.offline ? "offline" : "disconnected",
         retryAt: action.retryAt,
         failures: action.failures ?? state.failures,
         rooms: mapRooms(state, (room) => ({ ...room, joined: false, joining: false, loadingOlder: false })),
@@ -329,6 +341,10 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case "roomSelected":
       if (state.rooms[action.roomId] === undefined) return state;
       return { ...withRoom(state, action.roomId, { unread: 0 }), activeRoom: action.roomId };
+    case "visibilityChanged": {
+      const next = { ...state, visible: action.visible };
+      return action.visible ? withRoom(next, state.activeRoom, { unread: 0 }) : next;
+    }
     case "olderRequested": {
       const room = state.rooms[action.roomId];
       if (
@@ -408,4 +424,9 @@ export function drain(state: ChatState): { state: ChatState; frames: ClientFrame
     });
   }
   return { state: next, frames };
+}
+
+/** Messages from others not seen yet, in every room: the tab's title shows the count. */
+export function totalUnread(state: ChatState): number {
+  return state.roomOrder.reduce((sum, id) => sum + state.rooms[id].unread, 0);
 }

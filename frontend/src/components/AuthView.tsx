@@ -1,10 +1,21 @@
-import { useId, useRef, useState, type FormEvent, type InputHTMLAttributes } from "react";
-import { ApiError, login, signup } from "../api";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { login, signup } from "../api";
+import {
+  describeFailure,
+  displayNameLengthError,
+  firstInError,
+  MAX_DISPLAY_NAME_CHARS,
+  validate,
+  type Field,
+  type FieldErrors,
+  type FormValues,
+  type Mode,
+} from "../auth/validation";
+import { codePoints } from "../chat/types";
 import { newSession, type Session } from "../session";
 import { Logo } from "./Logo";
-
-type Mode = "login" | "signup";
-type Field = "email" | "password" | "username";
+import { PasswordField } from "./PasswordField";
+import { TextField } from "./TextField";
 
 interface Props {
   restUrl: string;
@@ -12,18 +23,22 @@ interface Props {
   onLoggedIn: (session: Session) => void;
 }
 
-function sentence(text: string): string {
-  return text.length === 0 ? text : text[0].toUpperCase() + text.slice(1) + (/[.!?]$/.test(text) ? "" : ".");
+const EMPTY: FormValues = { email: "", username: "", password: "" };
+
+/** Where focus goes next; a new object each time, so asking for the same field again works. */
+interface FocusRequest {
+  field: Field;
+  select?: boolean;
 }
 
 export function AuthView({ restUrl, notice, onLoggedIn }: Props) {
   const [mode, setMode] = useState<Mode>("login");
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [username, setUsername] = useState("");
+  const [values, setValues] = useState<FormValues>(EMPTY);
   const [busy, setBusy] = useState(false);
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<Field, string>>>({});
+  const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
+  const [emailTaken, setEmailTaken] = useState(false);
   const [formError, setFormError] = useState<string | null>(null);
+  const [focus, setFocus] = useState<FocusRequest>({ field: "email" });
   const refs = {
     email: useRef<HTMLInputElement>(null),
     password: useRef<HTMLInputElement>(null),
@@ -32,74 +47,79 @@ export function AuthView({ restUrl, notice, onLoggedIn }: Props) {
   const id = useId();
   const signingUp = mode === "signup";
 
-  function switchMode(next: Mode) {
+  useEffect(() => {
+    document.title = signingUp ? "Sign up · chatstack" : "Log in · chatstack";
+  }, [signingUp]);
+
+  // On load, after logging out, after switching forms and after a failure: focus the right field.
+  useEffect(() => {
+    const input = refs[focus.field].current;
+    input?.focus();
+    if (focus.select) input?.select();
+  }, [focus]); // the refs never change
+
+  function switchMode(next: Mode, then: FocusRequest = { field: "email" }) {
     setMode(next);
     setFieldErrors({});
+    setEmailTaken(false);
     setFormError(null);
+    setFocus(then);
+  }
+
+  function change(field: Field, value: string) {
+    setValues((v) => ({ ...v, [field]: value }));
+    if (fieldErrors[field] !== undefined) {
+      setFieldErrors(({ [field]: _, ...rest }) => rest);
+      if (field === "email") setEmailTaken(false);
+    }
   }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (busy) return;
-    setBusy(true);
-    setFieldErrors({});
     setFormError(null);
+    setEmailTaken(false);
+    const errors = validate(mode, values);
+    setFieldErrors(errors);
+    const first = firstInError(errors);
+    if (first !== undefined) {
+      setFocus({ field: first });
+      return;
+    }
+    setBusy(true);
     try {
-      if (signingUp) await signup(restUrl, email, password, username);
-      const result = await login(restUrl, email, password);
+      if (signingUp) await signup(restUrl, values.email, values.password, values.username);
+      const result = await login(restUrl, values.email, values.password);
       onLoggedIn(newSession(result.token, result.expiresIn, result.user));
     } catch (error) {
-      const e =
-        error instanceof ApiError ? error : new ApiError("UNKNOWN", "Something went wrong. Try again.");
-      let field = e.field as Field | undefined;
-      let message = sentence(e.message);
-      if (e.code === "EMAIL_TAKEN") {
-        field = "email";
-        message = "That e-mail is already registered. Log in instead?";
-      } else if (e.code === "INVALID_CREDENTIALS") {
-        message = "Wrong e-mail or password.";
-      }
-      if (field !== undefined && field in refs && (signingUp || field !== "username")) {
-        setFieldErrors({ [field]: message });
-        refs[field].current?.focus();
+      const failure = describeFailure(error, mode);
+      if (failure.field !== undefined) {
+        setFieldErrors({ [failure.field]: failure.message });
+        setEmailTaken(failure.emailTaken === true);
+        setFocus({ field: failure.field });
       } else {
-        setFormError(message);
+        setFormError(failure.message);
+        if (failure.focus !== undefined) setFocus({ field: failure.focus, select: true });
       }
       setBusy(false);
     }
   }
 
-  function input(field: Field, label: string, props: InputHTMLAttributes<HTMLInputElement>, hint?: string) {
-    const error = fieldErrors[field];
-    const inputId = `${id}-${field}`;
-    const described = [hint ? `${inputId}-hint` : null, error ? `${inputId}-error` : null]
-      .filter(Boolean)
-      .join(" ");
-    return (
-      <div className={`field${error ? " invalid" : ""}`}>
-        <label htmlFor={inputId}>{label}</label>
-        <input
-          id={inputId}
-          ref={refs[field]}
-          name={field}
-          required
-          aria-invalid={error ? true : undefined}
-          aria-describedby={described || undefined}
-          {...props}
-        />
-        {hint && (
-          <p className="hint" id={`${inputId}-hint`}>
-            {hint}
-          </p>
-        )}
-        {error && (
-          <p className="field-error" id={`${inputId}-error`}>
-            {error}
-          </p>
-        )}
-      </div>
-    );
-  }
+  const fieldId = (field: Field) => `${id}-${field}`;
+  const nameLength = codePoints(values.username);
+  const emailError = fieldErrors.email && (
+    <>
+      {fieldErrors.email}
+      {emailTaken && (
+        <>
+          {" "}
+          <button type="button" className="link" onClick={() => switchMode("login", { field: "password", select: true })}>
+            Log in instead
+          </button>
+        </>
+      )}
+    </>
+  );
 
   return (
     <div className="auth-page">
@@ -123,38 +143,50 @@ export function AuthView({ restUrl, notice, onLoggedIn }: Props) {
           </p>
         )}
         <form onSubmit={submit} noValidate>
-          {input("email", "E-mail", {
-            type: "email",
-            autoComplete: "email",
-            inputMode: "email",
-            value: email,
-            onChange: (e) => setEmail(e.target.value),
-          })}
-          {signingUp &&
-            input(
-              "username",
-              "Display name",
-              {
-                type: "text",
-                autoComplete: "nickname",
-                maxLength: 32,
-                value: username,
-                onChange: (e) => setUsername(e.target.value),
-              },
-              "Up to 32 characters; others see it beside your messages.",
-            )}
-          {input(
-            "password",
-            "Password",
-            {
-              type: "password",
-              autoComplete: signingUp ? "new-password" : "current-password",
-              value: password,
-              onChange: (e) => setPassword(e.target.value),
-            },
-            signingUp ? "At least 8 characters." : undefined,
+          <TextField
+            id={fieldId("email")}
+            label="Email"
+            inputRef={refs.email}
+            name="email"
+            type="email"
+            autoComplete="email"
+            inputMode="email"
+            value={values.email}
+            onChange={(e) => change("email", e.target.value)}
+            error={emailError}
+          />
+          {signingUp && (
+            <TextField
+              id={fieldId("username")}
+              label="Display name"
+              inputRef={refs.username}
+              name="username"
+              type="text"
+              autoComplete="nickname"
+              dir="auto"
+              value={values.username}
+              onChange={(e) => change("username", e.target.value)}
+              hint={`Others see it beside your messages. Up to ${MAX_DISPLAY_NAME_CHARS} characters.`}
+              error={fieldErrors.username ?? displayNameLengthError(values.username)}
+              aside={
+                <span className={`count${nameLength > MAX_DISPLAY_NAME_CHARS ? " over" : ""}`} aria-hidden="true">
+                  {nameLength}/{MAX_DISPLAY_NAME_CHARS}
+                </span>
+              }
+            />
           )}
-          <button type="submit" className="button primary wide" disabled={busy} aria-busy={busy}>
+          <PasswordField
+            id={fieldId("password")}
+            label="Password"
+            inputRef={refs.password}
+            name="password"
+            autoComplete={signingUp ? "new-password" : "current-password"}
+            value={values.password}
+            onChange={(e) => change("password", e.target.value)}
+            hint={signingUp ? "At least 8 characters." : undefined}
+            error={fieldErrors.password}
+          />
+          <button type="submit" className="button primary wide" aria-disabled={busy || undefined}>
             {busy ? (signingUp ? "Creating account…" : "Logging in…") : signingUp ? "Sign up" : "Log in"}
           </button>
         </form>

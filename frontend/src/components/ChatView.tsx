@@ -1,7 +1,9 @@
 import { useEffect, useRef, useState, useSyncExternalStore, type CSSProperties } from "react";
-import { ChatClient } from "../chat/client";
-import { isExpired, type Session } from "../session";
-import { avatarHue, initials } from "../format";
+import { totalUnread } from "../chat/state";
+import { avatarHue, documentTitle, initials } from "../format";
+import { useChatClient } from "../hooks/useChatClient";
+import { useRoomAddress } from "../hooks/useRoomAddress";
+import type { Session } from "../session";
 import { Composer } from "./Composer";
 import { ConnectionStatus } from "./ConnectionStatus";
 import { Logo } from "./Logo";
@@ -18,32 +20,6 @@ interface Props {
   onSessionExpired: () => void;
 }
 
-function useChatClient(session: Session, wsUrl: string, onSessionExpired: () => void): ChatClient {
-  const expired = useRef(onSessionExpired);
-  expired.current = onSessionExpired;
-  const [client] = useState(
-    () =>
-      new ChatClient({
-        wsUrl,
-        token: session.token,
-        me: session.user,
-        storage: localStorage,
-        tokenExpired: () => isExpired(session),
-        onSessionExpired: () => expired.current(),
-      }),
-  );
-  useEffect(() => {
-    client.start();
-    const online = () => client.retryNow();
-    window.addEventListener("online", online);
-    return () => {
-      window.removeEventListener("online", online);
-      client.stop();
-    };
-  }, [client]);
-  return client;
-}
-
 export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) {
   const client = useChatClient(session, wsUrl, onSessionExpired);
   const state = useSyncExternalStore(client.subscribe, client.getState);
@@ -52,10 +28,12 @@ export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) 
   const room = state.rooms[state.activeRoom];
   const pending = state.outbox.filter((m) => m.roomId === room.id);
   const me = session.user;
+  const unread = totalUnread(state);
+  useRoomAddress(client, state.activeRoom, state.roomOrder);
 
   useEffect(() => {
-    document.title = `#${room.id} · chatstack`;
-  }, [room.id]);
+    document.title = documentTitle(room.id, unread);
+  }, [room.id, unread]);
 
   useEffect(() => {
     if (!drawerOpen) return;
@@ -101,7 +79,7 @@ export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) 
           <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
             <path d="M4 6h16M4 12h16M4 18h16" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
           </svg>
-          <span className="sr-only">Rooms</span>
+          <span className="sr-only">Rooms{unreadElsewhere > 0 ? `, ${unreadElsewhere} unread` : ""}</span>
           {unreadElsewhere > 0 && <span className="menu-dot" aria-hidden="true" />}
         </button>
         <div className="brand">
@@ -118,9 +96,9 @@ export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) 
           <span className="avatar small" style={{ "--hue": avatarHue(me.userId) } as CSSProperties} aria-hidden="true">
             {initials(me.username)}
           </span>
-          <span className="me-name" data-testid="me">
+          <span className="me-name">
             <span className="sr-only">Logged in as </span>
-            {me.username}
+            <bdi>{me.username}</bdi>
           </span>
           <button type="button" className="button ghost small" onClick={logout}>
             Log out
@@ -156,10 +134,10 @@ export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) 
             )}
           </div>
           {state.status !== "connected" && state.failures >= STUCK_AFTER_FAILURES && (
-            <div className="banner info notice" data-testid="stuck">
+            <div className="banner info notice">
               <span>
-                Still can't reach the chat server. It may be down, or your session may no longer be valid
-                (a restarted local stage signs tokens with a new key).
+                Still can't reach the chat server. It may be down for a moment, or you may need to log in
+                again.
               </span>
               <button type="button" className="link small" onClick={logout}>
                 Log in again
@@ -186,7 +164,7 @@ export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) 
           <Composer roomId={room.id} status={state.status} onSend={(text) => client.send(text, room.id)} />
         </main>
       </div>
-      <div className="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">
+      <div className="sr-only" role="log" aria-label="New messages" aria-atomic="true">
         {state.announcement && <p key={state.announcement.seq}>{state.announcement.text}</p>}
       </div>
     </div>

@@ -12,6 +12,7 @@ const LABEL: Record<Status, string> = {
   connected: "Connected",
   connecting: "Connecting…",
   disconnected: "Disconnected",
+  offline: "Offline",
 };
 
 function useSecondsUntil(at: number | null): number | null {
@@ -30,12 +31,12 @@ export function ConnectionStatus({ status, retryAt, everConnected, onRetry }: Pr
   const seconds = useSecondsUntil(status === "disconnected" ? retryAt : null);
   const label = status === "connecting" && everConnected ? "Reconnecting…" : LABEL[status];
   return (
-    <div className={`connection ${status}`} data-testid="connection-status" data-status={status}>
+    <div className={`connection ${status}`}>
       <span className="dot" aria-hidden="true" />
       <span role="status" className="connection-label">
         {label}
       </span>
-      {status === "disconnected" && (
+      {(status === "disconnected" || status === "offline") && (
         <>
           {seconds !== null && seconds > 0 && (
             <span className="connection-retry" aria-hidden="true">

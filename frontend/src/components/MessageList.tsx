@@ -1,8 +1,9 @@
-import { useLayoutEffect, useRef, useState, type CSSProperties, type ReactNode } from "react";
+import { useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import type { OutgoingMessage } from "../chat/outbox";
 import type { ConnectionStatus, RoomState } from "../chat/state";
 import type { ChatMessage } from "../chat/types";
-import { avatarHue, formatDay, formatFull, formatTime, initials, sameDay } from "../format";
+import { formatDay, sameDay } from "../format";
+import { Message, PendingMessage } from "./Message";
 
 interface Props {
   room: RoomState;
@@ -17,78 +18,6 @@ interface Props {
 const GROUP_MS = 5 * 60 * 1000;
 const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 120;
-
-function Message({ message, own, grouped }: { message: ChatMessage; own: boolean; grouped: boolean }) {
-  const author = own ? "You" : message.username;
-  return (
-    <li
-      className={`msg ${own ? "own" : "other"}${grouped ? " grouped" : ""}`}
-      data-testid="message"
-      data-message-id={message.messageId}
-    >
-      {!own && (
-        <span
-          className="avatar"
-          style={{ "--hue": avatarHue(message.userId) } as CSSProperties}
-          aria-hidden="true"
-        >
-          {grouped ? "" : initials(message.username)}
-        </span>
-      )}
-      <div className="bubble" title={grouped ? formatFull(message.timestamp) : undefined}>
-        <div className={grouped ? "meta sr-only" : "meta"}>
-          <span className="author" data-testid="author">
-            {author}
-          </span>{" "}
-          <time dateTime={new Date(message.timestamp).toISOString()} title={formatFull(message.timestamp)}>
-            {formatTime(message.timestamp)}
-          </time>
-        </div>
-        <p className="text" data-testid="message-text">
-          {message.message}
-        </p>
-      </div>
-    </li>
-  );
-}
-
-function Pending({
-  item,
-  status,
-  onRetry,
-  onDiscard,
-}: {
-  item: OutgoingMessage;
-  status: ConnectionStatus;
-  onRetry: () => void;
-  onDiscard: () => void;
-}) {
-  const label =
-    item.state === "failed" ? "Not sent" : status === "connected" ? "Sending…" : "Waiting for connection";
-  return (
-    <li className={`msg own pending ${item.state}`} data-testid="pending-message" data-state={item.state}>
-      <div className="bubble">
-        <div className="meta">
-          <span className="author">You</span> <span className="pending-state">{label}</span>
-        </div>
-        <p className="text" data-testid="message-text">
-          {item.text}
-        </p>
-        {item.state === "failed" && (
-          <div className="pending-actions">
-            {item.error && <span className="pending-error">{item.error}</span>}
-            <button type="button" className="link small" onClick={onRetry}>
-              Retry
-            </button>
-            <button type="button" className="link small" onClick={onDiscard}>
-              Discard
-            </button>
-          </div>
-        )}
-      </div>
-    </li>
-  );
-}
 
 /** A room's messages, oldest first; scrolling near the top loads the page before. */
 export function MessageList({ room, pending, myUserId, status, onLoadOlder, onRetry, onDiscard }: Props) {
@@ -188,13 +117,12 @@ export function MessageList({ room, pending, myUserId, status, onLoadOlder, onRe
         onScroll={onScroll}
         aria-label={`Messages in #${room.id}`}
         tabIndex={0}
-        data-testid="message-list"
       >
         <ol className="message-items">
           <li className="history-edge">{edge}</li>
           {items}
           {pending.map((item) => (
-            <Pending
+            <PendingMessage
               key={item.clientMessageId}
               item={item}
               status={status}

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from "react";
+import { useId, useRef, useState, type FormEvent } from "react";
 import type { RoomState } from "../chat/state";
 import { DEFAULT_ROOM, roomNameError } from "../chat/types";
 
@@ -13,6 +13,7 @@ interface Props {
 export function Sidebar({ rooms, activeRoom, onSelect, onJoin, onLeave }: Props) {
   const [name, setName] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
   const id = useId();
 
   function join(event: FormEvent) {
@@ -21,6 +22,7 @@ export function Sidebar({ rooms, activeRoom, onSelect, onJoin, onLeave }: Props)
     const problem = roomNameError(room);
     if (problem !== null) {
       setError(problem);
+      input.current?.focus();
       return;
     }
     setError(null);
@@ -77,6 +79,7 @@ export function Sidebar({ rooms, activeRoom, onSelect, onJoin, onLeave }: Props)
         <div className="join-row">
           <input
             id={`${id}-join`}
+            ref={input}
             value={name}
             onChange={(e) => {
               setName(e.target.value);
@@ -95,7 +98,7 @@ export function Sidebar({ rooms, activeRoom, onSelect, onJoin, onLeave }: Props)
           </button>
         </div>
         {error ? (
-          <p className="field-error" id={`${id}-join-error`}>
+          <p className="field-error" id={`${id}-join-error`} role="alert">
             {error}
           </p>
         ) : (

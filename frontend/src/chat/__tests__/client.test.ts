@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ChatClient, KEEPALIVE_MS, savedChatKey, type KeyValueStore } from "../client";
+import { totalUnread } from "../state";
 import { FakeServer, ME } from "./fakeServer";
 
 function memoryStorage(): KeyValueStore & { data: Map<string, string> } {
@@ -152,6 +153,56 @@ describe("ChatClient", () => {
     server.last.drop();
     client.retryNow();
     expect(server.sockets).toHaveLength(2);
+  });
+
+  it("on the browser's offline event closes the connection, says offline and waits for online", () => {
+    const { server, client } = setup();
+    client.start();
+    server.last.accept();
+    client.setOnline(false);
+    expect(client.getState().status).toBe("offline");
+    expect(server.last.readyState).toBe(3);
+    client.send("typed offline");
+    vi.advanceTimersByTime(60_000);
+    expect(server.sockets).toHaveLength(1); // no attempts while offline
+    expect(client.getState().outbox.map((m) => m.text)).toEqual(["typed offline"]);
+
+    client.setOnline(true);
+    expect(server.sockets).toHaveLength(2);
+    server.last.accept();
+    expect(client.getState().status).toBe("connected");
+    expect(server.messages("general").map((m) => m.message)).toEqual(["typed offline"]);
+  });
+
+  it("starts offline when the browser has no network, and connects when it comes back", () => {
+    const { server, client } = setup({ online: () => false });
+    client.start();
+    expect(client.getState().status).toBe("offline");
+    expect(server.sockets).toHaveLength(0);
+    client.setOnline(true);
+    server.last.accept();
+    expect(client.getState().status).toBe("connected");
+  });
+
+  it("counts others' messages in the room on screen as unread while the page is in the background", () => {
+    const { server, client } = setup();
+    client.start();
+    server.last.accept();
+    server.post("general", "seen");
+    client.setVisible(false);
+    server.post("general", "while away 1");
+    server.post("general", "while away 2");
+    expect(totalUnread(client.getState())).toBe(2);
+    client.setVisible(true);
+    expect(totalUnread(client.getState())).toBe(0);
+  });
+
+  it("opens the room named in the page's address, joining it first", () => {
+    const { server, client } = setup({ openRoom: "team" });
+    client.start();
+    server.last.accept();
+    expect(client.getState().activeRoom).toBe("team");
+    expect(server.last.actions()[0]).toBe("joinRoom:team");
   });
 
   it("sends a keepalive frame every few minutes so the gateway does not close an idle connection", () => {

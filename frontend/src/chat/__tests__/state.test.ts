@@ -24,6 +24,20 @@ describe("chatReducer and drain", () => {
     expect(state.outbox[0].state).toBe("queued");
   });
 
+  it("shows the room named in the address, added to the saved rooms when it is new", () => {
+    const saved = { rooms: ["dev"], activeRoom: "dev" };
+    expect(initialState(ME, saved, "ops")).toMatchObject({ roomOrder: ["general", "dev", "ops"], activeRoom: "ops" });
+    expect(initialState(ME, saved, "general")).toMatchObject({ roomOrder: ["general", "dev"], activeRoom: "general" });
+    expect(initialState(ME, saved, null).activeRoom).toBe("dev");
+  });
+
+  it("goes offline on the browser's word without counting a failed attempt", () => {
+    const state = reduce(initialState(ME), { type: "opened" }, { type: "closed", retryAt: null, offline: true });
+    expect(state.status).toBe("offline");
+    expect(state.failures).toBe(0);
+    expect(state.rooms.general.joined).toBe(false);
+  });
+
   it("on a new connection joins rooms one at a time and fetches history only for joined rooms", () => {
     let state = reduce(initialState(ME, { rooms: ["dev", "ops"], activeRoom: "dev" }), { type: "opened" });
     expect(state.rooms.general.joined).toBe(true);
