@@ -80,7 +80,7 @@ def test_pages_pass_axe_accessibility_checks(new_page, stage):
 
         sign_up(page, stage.web_url, unique_person("iris"))
         send(other, f"An accessible hello at {width} px: {stage.web_url}?room=a11y")
-        rtl = f"{RTL_LINE} {width}"
+        rtl = f"{RTL_LINE} axe {width}"
         send(other, rtl)
         expect(messages(page, rtl)).to_have_count(1)
         composer(page).fill("x" * 4_010)

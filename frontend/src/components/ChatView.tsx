@@ -1,14 +1,13 @@
-import { useEffect, useRef, useState, useSyncExternalStore, type CSSProperties } from "react";
+import { useEffect, useRef, useState, useSyncExternalStore } from "react";
 import { totalUnread } from "../chat/state";
-import { avatarHue, documentTitle, initials } from "../format";
+import { documentTitle } from "../format";
 import { useChatClient } from "../hooks/useChatClient";
 import { useRoomAddress } from "../hooks/useRoomAddress";
 import type { Session } from "../session";
 import { Composer } from "./Composer";
-import { ConnectionStatus } from "./ConnectionStatus";
-import { Logo } from "./Logo";
 import { MessageList } from "./MessageList";
 import { Sidebar } from "./Sidebar";
+import { TopBar } from "./TopBar";
 
 /** After this many failed connection attempts in a row, suggest logging in again. */
 const STUCK_AFTER_FAILURES = 4;
@@ -67,44 +66,16 @@ export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) 
       <a className="skip-link" href="#composer">
         Skip to the message box
       </a>
-      <header className="topbar">
-        <button
-          ref={menuButton}
-          type="button"
-          className="icon-button menu"
-          aria-expanded={drawerOpen}
-          aria-controls="rooms-panel"
-          onClick={() => setDrawerOpen((open) => !open)}
-        >
-          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
-            <path d="M4 6h16M4 12h16M4 18h16" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
-          </svg>
-          <span className="sr-only">Rooms{unreadElsewhere > 0 ? `, ${unreadElsewhere} unread` : ""}</span>
-          {unreadElsewhere > 0 && <span className="menu-dot" aria-hidden="true" />}
-        </button>
-        <div className="brand">
-          <Logo size={28} />
-          <span className="brand-name">chatstack</span>
-        </div>
-        <ConnectionStatus
-          status={state.status}
-          retryAt={state.retryAt}
-          everConnected={state.connections > 0}
-          onRetry={() => client.retryNow()}
-        />
-        <div className="me">
-          <span className="avatar small" style={{ "--hue": avatarHue(me.userId) } as CSSProperties} aria-hidden="true">
-            {initials(me.username)}
-          </span>
-          <span className="me-name">
-            <span className="sr-only">Logged in as </span>
-            <bdi>{me.username}</bdi>
-          </span>
-          <button type="button" className="button ghost small" onClick={logout}>
-            Log out
-          </button>
-        </div>
-      </header>
+      <TopBar
+        me={me}
+        state={state}
+        unreadElsewhere={unreadElsewhere}
+        menuOpen={drawerOpen}
+        menuButton={menuButton}
+        onToggleMenu={() => setDrawerOpen((open) => !open)}
+        onRetry={() => client.retryNow()}
+        onLogout={logout}
+      />
       <div className="chat-body">
         <aside id="rooms-panel" className={drawerOpen ? "sidebar open" : "sidebar"} aria-label="Rooms and joining">
           <Sidebar
@@ -134,7 +105,7 @@ export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) 
             )}
           </div>
           {state.status !== "connected" && state.failures >= STUCK_AFTER_FAILURES && (
-            <div className="banner info notice">
+            <div className="banner info notice" role="status">
               <span>
                 Still can't reach the chat server. It may be down for a moment, or you may need to log in
                 again.
