@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
 
 from lambdas import runtime
-from lambdas.domain.fanout import ConnectionGone, OneAtATime, process_stream_batch
+from lambdas.domain.fanout import (
+    ConnectionGone,
+    Deliveries,
+    OneAtATime,
+    Poster,
+    process_stream_batch,
+)
 from lambdas.domain.tokens import Identity, verify_token
 from lambdas.handlers import get_messages, signup
 
@@ -91,3 +98,65 @@ def hash_returning_signup(event: Event, context: Any) -> dict[str, Any]:
         body["passwordHash"] = password_hash
         result = {**result, "body": json.dumps(body)}
     return result
+
+
+# -- silent loss: the broadcaster runs in one long-lived process, so it can remember runs --------
+
+_runs: dict[tuple[str, str], list[str]] = {}  # (room, sender) -> message ids, in stream order
+_first_sender: dict[str, str] = {}  # room -> the user who sent its first message
+
+
+def _place_in_run(frame: dict[str, Any]) -> int:
+    """0 for a sender's first message to a room, 1 for its second, ..."""
+    run = _runs.setdefault((frame["roomId"], frame["userId"]), [])
+    if frame["messageId"] not in run:
+        run.append(frame["messageId"])
+    return run.index(frame["messageId"])
+
+
+class _LossyPoster:
+    """Posts through the real poster but drops, silently, the recipients ``drops`` names: they
+    are reported delivered, nothing is logged, the sender got its ack."""
+
+    def __init__(self, inner: Poster, drops: Callable[[dict[str, Any], int], bool]) -> None:
+        self._inner = inner
+        self._drops = drops
+        self.time_left = inner.time_left
+
+    def deliver(self, connection_ids: Sequence[str], data: bytes) -> Deliveries:
+        frame = json.loads(data)
+        kept = [c for i, c in enumerate(connection_ids) if not self._drops(frame, i)]
+        outcome = self._inner.deliver(kept, data)
+        outcome.delivered += [c for c in connection_ids if c not in kept]
+        return outcome
+
+
+def _drops_within_runs(frame: dict[str, Any], recipient: int) -> bool:
+    """Every other recipient of the room misses every other message of a sender's run from its
+    fourth on (the checks that look at one to three messages per sender never notice)."""
+    place = _place_in_run(frame)
+    return place >= 3 and place % 2 == 1 and recipient % 2 == 1
+
+
+def _drops_later_senders(frame: dict[str, Any], recipient: int) -> bool:
+    """Every other recipient of the room misses the messages of every sender but the room's
+    first, from each one's second message on."""
+    first = _first_sender.setdefault(frame["roomId"], frame["userId"])
+    return frame["userId"] != first and _place_in_run(frame) >= 1 and recipient % 2 == 1
+
+
+def _lossy(drops: Callable[[dict[str, Any], int], bool], event: Event) -> dict[str, Any]:
+    store = runtime.connections()
+    poster = _LossyPoster(runtime.poster(), drops)
+    report = process_stream_batch(event["Records"], store.members, poster, store.remove)
+    return report.to_response()
+
+
+def lossy_broadcaster(event: Event, context: Any) -> dict[str, Any]:
+    """Silently loses part of long runs of one sender's messages, for some members."""
+    return _lossy(_drops_within_runs, event)
+
+
+def later_senders_lossy_broadcaster(event: Event, context: Any) -> dict[str, Any]:
+    """Silently loses, for some members, what a room's second and later senders send."""
+    return _lossy(_drops_later_senders, event)
