@@ -24,7 +24,7 @@ VARIANTS = {
         "broadcaster",
         "leaky_broadcaster",
         [],
-        {"BCAST-002", "BCAST-003"},
+        {"BCAST-002", "BCAST-003", "BCAST-008", "BCAST-009"},
         set(),
     ),
     "$connect accepts bad tokens": (
