@@ -15,17 +15,41 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 __all__ = [
+    "FRAME_LIMIT_BYTES",
+    "MESSAGE_LIMIT_BYTES",
     "PASSWORD",
     "Peer",
     "Rest",
     "RestAnswer",
     "User",
+    "encode",
+    "fragments",
     "unique_email",
     "unique_room",
 ]
 
 PASSWORD = "correct horse 1"
+# API Gateway's WebSocket limits (CONTRACT.md §3): a larger frame, or message, closes with 1009.
+FRAME_LIMIT_BYTES = 32 * 1024
+MESSAGE_LIMIT_BYTES = 128 * 1024
 Frame = dict[str, Any]
+
+
+def encode(frame: Frame) -> str:
+    """A frame as JSON text with non-ASCII characters kept (sent as UTF-8)."""
+    return json.dumps(frame, ensure_ascii=False)
+
+
+def fragments(text: str, frame_bytes: int) -> list[str]:
+    """``text`` cut into pieces of at most ``frame_bytes`` UTF-8 bytes, at character bounds."""
+    data, pieces, start = text.encode("utf-8"), [], 0
+    while start < len(data):
+        end = min(start + frame_bytes, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # inside a multi-byte character
+            end -= 1
+        pieces.append(data[start:end].decode("utf-8"))
+        start = end
+    return pieces
 
 
 def unique_email() -> str:
@@ -112,7 +136,7 @@ class Peer:
         self.socket = socket
         self.timeout = timeout
         self.broadcasts: asyncio.Queue[tuple[float, Frame]] = asyncio.Queue()
-        self.replies: asyncio.Queue[Frame] = asyncio.Queue()
+        self.replies: asyncio.Queue[tuple[Frame, int]] = asyncio.Queue()  # with its bytes
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -133,15 +157,30 @@ class Peer:
                 if isinstance(frame, dict) and frame.get("type") == "message":
                     self.broadcasts.put_nowait((received, frame))
                 else:
-                    self.replies.put_nowait(frame if isinstance(frame, dict) else {"raw": frame})
+                    size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
+                    reply = frame if isinstance(frame, dict) else {"raw": frame}
+                    self.replies.put_nowait((reply, size))
         except websockets.ConnectionClosed:
             pass
 
     async def send(self, frame: Frame | str) -> None:
-        await self.socket.send(frame if isinstance(frame, str) else json.dumps(frame))
+        """Send one frame: JSON in UTF-8, as browsers send it (``\\u`` escapes triple the size
+        of non-ASCII text, and API Gateway closes a connection whose frame exceeds 32 KB)."""
+        await self.socket.send(frame if isinstance(frame, str) else encode(frame))
+
+    async def send_in_frames(self, frame: Frame | str, frame_bytes: int = 32_000) -> None:
+        """Send one message as several frames of at most ``frame_bytes`` each, as a client
+        must for a message over API Gateway's 32 KB frame limit (up to its 128 KB limit)."""
+        await self.socket.send(
+            fragments(frame if isinstance(frame, str) else encode(frame), frame_bytes)
+        )
 
     async def reply(self) -> Frame:
         """The next frame that is not a broadcast (ack, messages, error)."""
+        return (await self.reply_with_size())[0]
+
+    async def reply_with_size(self) -> tuple[Frame, int]:
+        """The next reply frame and its size on the wire, in bytes."""
         try:
             return await asyncio.wait_for(self.replies.get(), self.timeout)
         except TimeoutError:

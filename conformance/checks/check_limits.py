@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.client import Peer, unique_email, unique_room
+from conformance.client import (
+    FRAME_LIMIT_BYTES,
+    MESSAGE_LIMIT_BYTES,
+    Peer,
+    unique_email,
+    unique_room,
+)
 from conformance.plugin import MUST, check
 
 
@@ -88,20 +94,21 @@ async def check_malformed_cursor_is_refused(peer: Peer, before):
 
 
 @check("LIMIT-007", MUST)
-async def check_frame_over_128_kb_closes_with_1009(peer: Peer):
-    """§3 bounds: a message larger than 128 KB closes the connection with code 1009."""
-    await peer.send('{"action":"sendMessage","roomId":"general","message":"' + "x" * 131_100 + '"}')
+async def check_message_over_128_kb_closes_with_1009(peer: Peer):
+    """§3 bounds: a message over 128 KB, sent in frames under 32 KB, closes with code 1009."""
+    text = '{"action":"sendMessage","roomId":"general","message":"' + "x" * 131_100 + '"}'
+    await peer.send_in_frames(text)
     code = await peer.closed()
     assert code == 1009, f"expected close code 1009, got {code}"
 
 
 @check("LIMIT-008", MUST)
-async def check_large_frame_under_128_kb_gets_an_error_frame(peer: Peer):
-    """§3 bounds: a 100 KB frame gets an error frame for its field and the connection survives."""
-    answer = await peer.request(
+async def check_large_message_under_128_kb_gets_an_error_frame(peer: Peer):
+    """§3 bounds: a 100 KB message in frames under 32 KB gets an error frame, and no close."""
+    await peer.send_in_frames(
         {"action": "sendMessage", "roomId": await joined(peer), "message": "x" * 100_000}
     )
-    expect_validation(answer, "message")
+    expect_validation(await peer.reply(), "message")
     follow_up = await peer.request({"action": "getMessages", "roomId": unique_room()})
     assert follow_up.get("type") == "messages", f"the connection did not survive: {follow_up}"
 
@@ -127,3 +134,42 @@ async def check_email_longer_than_254_characters_is_refused(rest):
     answer = await rest.post("/signup", {"email": email, "password": "password1", "username": "al"})
     assert answer.status == 400, f"expected 400, got {answer}"
     assert answer.body["error"]["field"] == "email", str(answer)
+
+
+@check("LIMIT-011", MUST)
+async def check_frame_over_32_kb_closes_with_1009(peer: Peer):
+    """§3 bounds: a single frame over 32 KB closes the connection with code 1009."""
+    text = '{"action":"sendMessage","roomId":"general","message":"' + "x" * FRAME_LIMIT_BYTES
+    await peer.send(text + '"}')
+    code = await peer.closed()
+    assert code == 1009, f"expected close code 1009, got {code}"
+
+
+@check("LIMIT-012", MUST)
+async def check_history_pages_stay_under_128_kb(peer: Peer):
+    """§3 history: a page of large messages stays under 128 KB; nextBefore names the rest."""
+    room = await joined(peer)
+    sent = []
+    for n in range(10):  # 10 x 4,000 emoji: 160 KB of UTF-8, more than one message may carry
+        ack = await peer.request(
+            {"action": "sendMessage", "roomId": room, "message": f"{n:04d}" + "😀" * 3996}
+        )
+        assert ack.get("type") == "ack", f"expected an ack, got {ack}"
+        sent.append(ack["messageId"])
+    seen, before, pages = [], None, 0
+    while pages < 12:
+        request = {"action": "getMessages", "roomId": room, "limit": 100}
+        if before is not None:
+            request["before"] = before
+        await peer.send(request)
+        page, size = await peer.reply_with_size()
+        assert page.get("type") == "messages", f"expected a history page, got {page}"
+        assert size <= MESSAGE_LIMIT_BYTES, f"a history page of {size} bytes (over 128 KB)"
+        seen = [m["messageId"] for m in page["messages"]] + seen
+        pages, before = pages + 1, page["nextBefore"]
+        if before is None:
+            break
+    assert pages > 1, "160 KB of messages came in one page (over 128 KB)"
+    assert sorted(seen) == sorted(sent) and len(set(seen)) == len(seen), (
+        "paging by nextBefore did not return every message exactly once"
+    )

@@ -8,7 +8,13 @@ from typing import Any
 
 from lambdas.contract.errors import ChatError
 
+# API Gateway delivers a WebSocket message of at most 128 KB (a route's reply included). A
+# history page stops below it — whether a KB is 1,000 or 1,024 bytes — and says so through
+# ``nextBefore``: 50 messages of 4,000 characters encode to about 211 KB.
+HISTORY_FRAME_MAX_BYTES = 120_000
+
 __all__ = [
+    "HISTORY_FRAME_MAX_BYTES",
     "Message",
     "ack_room",
     "ack_send",

@@ -14,10 +14,16 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from lambdas.contract.frames import Message
+from lambdas.contract.frames import HISTORY_FRAME_MAX_BYTES, Message, encode, history_frame
 from lambdas.domain import keys
 
-__all__ = ["MESSAGE_KIND", "MessageStore", "message_from_item", "message_item"]
+__all__ = [
+    "MESSAGE_KIND",
+    "MessageStore",
+    "fit_history_page",
+    "message_from_item",
+    "message_item",
+]
 
 MESSAGE_KIND = "message"
 
@@ -52,6 +58,34 @@ def message_item(message: Message) -> dict[str, Any]:
     if message.client_message_id is not None:
         item["clientMessageId"] = {"S": message.client_message_id}
     return item
+
+
+def fit_history_page(
+    room_id: str,
+    messages: list[Message],
+    next_before: str | None,
+    max_bytes: int = HISTORY_FRAME_MAX_BYTES,
+) -> tuple[list[Message], str | None]:
+    """The newest of ``messages`` (oldest first) whose history frame fits ``max_bytes`` of
+    UTF-8, and its cursor: ``next_before`` if all fit, else the sort key of the oldest kept, so
+    the next page starts right before it. At least one message is kept (one always fits)."""
+
+    def frame_bytes(page: list[Message], cursor: str | None) -> int:
+        return len(encode(history_frame(room_id, page, cursor)).encode("utf-8"))
+
+    if not messages or frame_bytes(messages, next_before) <= max_bytes:
+        return messages, next_before
+    oldest = messages[0]
+    # Every cursor has the same length, so the frame's envelope is the same whichever it holds.
+    total = frame_bytes([], keys.message_sort_key(oldest.timestamp, oldest.message_id))
+    kept = 0
+    for message in reversed(messages):
+        total += len(encode(message.to_wire()).encode("utf-8")) + (1 if kept else 0)
+        if total > max_bytes and kept:
+            break
+        kept += 1
+    page = messages[-kept:]
+    return page, keys.message_sort_key(page[0].timestamp, page[0].message_id)
 
 
 class MessageStore:

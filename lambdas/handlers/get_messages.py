@@ -1,4 +1,4 @@
-"""WebSocket ``getMessages``: one page of a room's history, oldest first."""
+"""WebSocket ``getMessages``: one page of a room's history, oldest first, under 128 KB."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from lambdas import runtime
 from lambdas.apigw import ws_route
 from lambdas.contract.frames import history_frame
 from lambdas.contract.validation import parse_history
+from lambdas.domain.messages import fit_history_page
 
 
 @ws_route(action="getMessages")
@@ -16,4 +17,5 @@ def handler(frame: dict[str, Any], connection_id: str) -> dict[str, Any]:
     messages, next_before = runtime.messages().history(
         request.room_id, request.limit, request.before
     )
+    messages, next_before = fit_history_page(request.room_id, messages, next_before)
     return history_frame(request.room_id, messages, next_before)

@@ -38,6 +38,7 @@ class StageConfig:
     idle_timeout: float = 600.0  # API Gateway: 10 minutes
     max_connection_duration: float = 7200.0  # API Gateway: 2 hours
     max_message_bytes: int = 128 * 1024  # API Gateway: 128 KB per message
+    max_frame_bytes: int = 32 * 1024  # API Gateway: 32 KB per frame
     integration_timeout: float = 29.0  # API Gateway: 29 s
     workers: int = 32
     # Functions run in worker processes of their own (other cores), the rest in threads;

@@ -130,6 +130,7 @@ class LocalStage:
             self._invoker,
             stage=c.stage,
             max_message_bytes=c.max_message_bytes,
+            max_frame_bytes=c.max_frame_bytes,
             idle_timeout=c.idle_timeout,
             max_connection_duration=c.max_connection_duration,
             disconnect_delay=c.disconnect_delay,

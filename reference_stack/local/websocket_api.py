@@ -5,8 +5,9 @@ API Gateway's behaviour, as emulated here:
 - ``$connect`` runs before the handshake completes; a non-2xx answer refuses it with that status.
 - Each frame is routed on ``$request.body.action``; frames that are not JSON objects, or whose
   action has no route, go to ``$default``. A route's response body is sent back on the connection.
-- A message over 128 KB closes the connection with 1009; an idle connection (no frame from the
-  client for the idle timeout) or one older than the maximum duration is closed with 1001.
+- A frame over 32 KB, or a message (its frames reassembled) over 128 KB, closes the connection
+  with 1009; an idle connection (no frame from the client for the idle timeout) or one older
+  than the maximum duration is closed with 1001.
 - ``$disconnect`` runs once after every close, whoever closed.
 - ``@connections/{id}`` (``management_api.py``) on the same port: POST sends a frame, GET
   describes the connection, DELETE closes it; an unknown id answers 410 ``GoneException``.
@@ -23,9 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp.http_websocket import WebSocketError
 
 from reference_stack.definition import Stack
 from reference_stack.local.events import new_connection_id, ws_event
+from reference_stack.local.frame_limit import FrameSizeLimit
 from reference_stack.local.invoker import InvocationFailed, Invoker
 from reference_stack.local.logs import log_event
 
@@ -58,6 +61,7 @@ class WebSocketApi:
         *,
         stage: str,
         max_message_bytes: int,
+        max_frame_bytes: int,
         idle_timeout: float,
         max_connection_duration: float,
         disconnect_delay: float = 0.0,
@@ -67,6 +71,7 @@ class WebSocketApi:
         self._invoker = invoker
         self._stage = stage
         self.max_message_bytes = max_message_bytes
+        self.max_frame_bytes = max_frame_bytes
         self._idle_timeout = idle_timeout
         self._max_duration = max_connection_duration
         self._disconnect_delay = disconnect_delay
@@ -101,8 +106,8 @@ class WebSocketApi:
     # -- connections ---------------------------------------------------------------------------
 
     async def _handshake(self, request: web.Request) -> web.StreamResponse:
-        socket = web.WebSocketResponse(
-            max_msg_size=self.max_message_bytes, compress=False, autoping=True
+        socket = _FrameLimitedResponse(
+            self.max_frame_bytes, max_msg_size=self.max_message_bytes, compress=False, autoping=True
         )
         if not socket.can_prepare(request).ok:
             return web.Response(status=426, text="Upgrade Required")
@@ -254,3 +259,59 @@ class WebSocketApi:
             self._reaper.cancel()
         for connection in list(self.connections.values()):
             await self.close(connection, WSCloseCode.GOING_AWAY, "Stage shutting down")
+
+
+class _FrameLimitedResponse(web.WebSocketResponse):
+    """A WebSocket response that also closes with 1009 when one frame is over the frame limit.
+
+    aiohttp limits only the reassembled message (``max_msg_size``); here the connection's raw
+    bytes pass through ``FrameSizeLimit`` before aiohttp's own parser, and the first frame over
+    the limit fails the connection as aiohttp fails a message over ``max_msg_size`` (a
+    ``WebSocketError`` with code 1009: the response closes with that code). The frame, and
+    anything after it, never reaches the parser, so it is never routed.
+    """
+
+    def __init__(self, max_frame_bytes: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._max_frame_bytes = max_frame_bytes
+
+    def _post_start(self, request: Any, protocol: Any, writer: Any) -> None:
+        handler = request.protocol
+        early, handler._message_tail = handler._message_tail, b""  # bytes sent with the handshake
+        super()._post_start(request, protocol, writer)
+        handler._payload_parser = _GuardedParser(
+            handler._payload_parser, FrameSizeLimit(self._max_frame_bytes), self._frame_too_large
+        )
+        if early:
+            handler.data_received(early)
+
+    def _frame_too_large(self) -> None:
+        error = WebSocketError(
+            WSCloseCode.MESSAGE_TOO_BIG, f"frame exceeds the limit of {self._max_frame_bytes} bytes"
+        )
+        self._reader.set_exception(error)  # type: ignore[union-attr]
+
+
+class _GuardedParser:
+    """Feeds aiohttp's WebSocket parser only what comes before the first frame over the limit."""
+
+    def __init__(self, parser: Any, limit: FrameSizeLimit, on_too_large: Any) -> None:
+        self._parser = parser
+        self._limit = limit
+        self._on_too_large = on_too_large
+        self._tripped = False
+
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        if self._tripped:
+            return False, b""
+        offset = self._limit.feed(bytes(data))
+        if offset is None:
+            return self._parser.feed_data(data)
+        self._tripped = True
+        if offset:
+            self._parser.feed_data(data[:offset])
+        self._on_too_large()
+        return False, b""
+
+    def feed_eof(self) -> None:
+        self._parser.feed_eof()

@@ -86,7 +86,7 @@ def newest_first_history(event: Event, context: Any) -> dict[str, Any]:
     frame = json.loads(result["body"])
     if frame.get("type") == "messages":
         frame["messages"].reverse()
-    return {**result, "body": json.dumps(frame)}
+    return {**result, "body": json.dumps(frame, ensure_ascii=False)}
 
 
 def hash_returning_signup(event: Event, context: Any) -> dict[str, Any]:

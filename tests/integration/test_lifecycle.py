@@ -35,10 +35,39 @@ async def test_disconnect_removes_connection_and_memberships(connect, user, dyna
     await _eventually_no_items(dynamodb, user.user_id)
 
 
-async def test_message_over_128_kb_closes_and_disconnects(connect, user, dynamodb):
-    """A message over 128 KB closes the connection with 1009, and $disconnect still runs."""
+def _in_frames(text: str, size: int) -> list[str]:
+    """``text`` cut into pieces of at most ``size`` bytes (ASCII): one frame each."""
+    return [text[start : start + size] for start in range(0, len(text), size)]
+
+
+async def test_frame_over_32_kb_closes_and_disconnects(connect, user, dynamodb):
+    """One frame over 32 KB closes the connection with 1009, as API Gateway does, unrouted."""
     peer = await connect(user)
-    await peer.send('{"action":"sendMessage","roomId":"general","message":"' + "x" * 131_100 + '"}')
+    frame = '{"action":"sendMessage","roomId":"general","message":"' + "x" * 32_768 + '"}'
+    await peer.send(frame)
+    code = await peer.closed()
+    assert code == 1009
+    assert peer.replies.empty(), "the frame over the limit was routed"
+    await _eventually_no_items(dynamodb, user.user_id)
+
+
+async def test_message_over_32_kb_in_smaller_frames_is_routed(connect, user):
+    """A 100 KB message in frames of at most 32 KB is reassembled and answered."""
+    peer = await connect(user)
+    frame = '{"action":"sendMessage","roomId":"general","message":"' + "x" * 100_000 + '"}'
+    await peer.socket.send(_in_frames(frame, 32_768))
+    answer = await peer.reply()
+    assert (answer.get("code"), answer.get("field")) == ("VALIDATION_ERROR", "message"), answer
+    assert (await peer.request({"action": "getMessages", "roomId": "general"}))["type"] == (
+        "messages"
+    )
+
+
+async def test_message_over_128_kb_closes_and_disconnects(connect, user, dynamodb):
+    """A message over 128 KB, in frames under 32 KB, closes with 1009; $disconnect still runs."""
+    peer = await connect(user)
+    frame = '{"action":"sendMessage","roomId":"general","message":"' + "x" * 131_100 + '"}'
+    await peer.socket.send(_in_frames(frame, 32_000))
     code = await peer.closed()
     assert code == 1009
     await _eventually_no_items(dynamodb, user.user_id)
