@@ -9,7 +9,7 @@ never a scan, and a member who got the ``joinRoom`` ack is seen by the very next
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +17,15 @@ from lambdas.contract.errors import NotInRoom, TooManyRooms
 from lambdas.domain import keys
 from lambdas.domain.tokens import Identity
 
-__all__ = ["DEFAULT_ROOM", "ConnectionStore", "Member"]
+__all__ = ["DEFAULT_ROOM", "HANDSHAKE_GRACE_SECONDS", "ConnectionStore", "Member"]
 
 DEFAULT_ROOM = "general"
 CONNECTION_PREFIX = "conn#"  # a membership's sort key: conn#{connectionId}
 BATCH_ATTEMPTS = 5  # batch_write_item calls per batch of 25 before giving up
+# $connect stores the connection before API Gateway completes the handshake, and until then
+# @connections answers 410 for it. A 410 for a connection stored less than this long ago may
+# be that race, not a gone client: API Gateway waits at most 29 s for $connect.
+HANDSHAKE_GRACE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -42,13 +46,17 @@ class ConnectionStore:
         self._ttl_seconds = ttl_seconds
         self._max_rooms = max_rooms
 
-    def _membership_item(self, room_id: str, connection_id: str, who: Identity, ttl: int) -> dict:
+    def _membership_item(
+        self, room_id: str, connection_id: str, who: Identity, ttl: int, connected_at: str
+    ) -> dict:
         # Kept small: every broadcast reads every member's item (the room and connection ids
         # are in its key), and a Query consumes read capacity by the size of what it reads.
+        # connectedAt (ms) tells a 410 during the handshake from a gone connection.
         return {
             **keys.membership_key(room_id, connection_id),
             "userId": {"S": who.user_id},
             "username": {"S": who.username},
+            "connectedAt": {"N": connected_at},
             "ttl": {"N": str(ttl)},
         }
 
@@ -72,7 +80,9 @@ class ConnectionStore:
             "rooms": {"SS": [DEFAULT_ROOM]},
             "ttl": {"N": str(ttl)},
         }
-        membership = self._membership_item(DEFAULT_ROOM, connection_id, who, ttl)
+        membership = self._membership_item(
+            DEFAULT_ROOM, connection_id, who, ttl, meta["connectedAt"]["N"]
+        )
         self._write_batch(
             [{"PutRequest": {"Item": meta}}, {"PutRequest": {"Item": membership}}],
             f"store connection {connection_id}",
@@ -145,7 +155,10 @@ class ConnectionStore:
             # The record lists max_rooms other rooms (a racing join may have taken the last place).
             raise TooManyRooms(f"a connection may join at most {self._max_rooms} rooms") from None
         who = Identity(meta["userId"]["S"], meta["username"]["S"], meta["email"]["S"])
-        membership = self._membership_item(room_id, connection_id, who, int(meta["ttl"]["N"]))
+        connected_at = meta.get("connectedAt", {}).get("N", "0")
+        membership = self._membership_item(
+            room_id, connection_id, who, int(meta["ttl"]["N"]), connected_at
+        )
         self._db.put_item(TableName=self._table, Item=membership)
         # A leave, or the connection's removal, may have run between the two writes: then the
         # record no longer lists the room, and the membership just put is taken back, so no
@@ -216,7 +229,38 @@ class ConnectionStore:
         ``also_rooms`` are memberships to delete even if the connection's record no longer lists
         them (its record expired, or a join raced with the removal).
         """
+        self._remove(connection_id, self._meta(connection_id), also_rooms)
+
+    def remove_gone(self, connection_id: str, room_id: str, now: float | None = None) -> bool:
+        """Remove a connection ``@connections`` answered 410 for, found in ``room_id``; returns
+        whether it was removed.
+
+        A connection stored less than ``HANDSHAKE_GRACE_SECONDS`` ago is kept: API Gateway
+        answers 410 until the handshake completes, and ``$connect`` has already stored the
+        connection (and its ``general`` membership) by then. If it is really gone,
+        ``$disconnect`` removes it, or a broadcast after the grace period does.
+        """
+        now = time.time() if now is None else now
+        cutoff = str(int((now - HANDSHAKE_GRACE_SECONDS) * 1000))
         meta = self._meta(connection_id)
+        if meta is not None:
+            if int(meta.get("connectedAt", {}).get("N", "0")) > int(cutoff):
+                return False
+            self._remove(connection_id, meta, (room_id,))
+            return True
+        # No record: expired or removed — or, for a moment, not yet written by $connect's batch.
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key=keys.membership_key(room_id, connection_id),
+                ConditionExpression="attribute_not_exists(connectedAt) OR connectedAt < :cutoff",
+                ExpressionAttributeValues={":cutoff": {"N": cutoff}},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def _remove(self, connection_id: str, meta: dict | None, also_rooms: Iterable[str]) -> None:
         rooms = set(meta.get("rooms", {}).get("SS", []) if meta else []) | set(also_rooms)
         requests = [{"DeleteRequest": {"Key": keys.connection_key(connection_id)}}]
         requests += [

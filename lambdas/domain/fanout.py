@@ -103,7 +103,7 @@ def fan_out(
     message: Message,
     recipients: Iterable[str],
     poster: Poster,
-    remove_connection: Callable[[str, str], None],
+    remove_connection: Callable[[str, str], bool | None],
     hand_off: HandOff | None = None,
 ) -> FanoutReport:
     """Deliver ``message`` to every recipient; one failing recipient never stops the others.
@@ -125,16 +125,22 @@ def fan_out(
 
 
 def remove_gone(
-    gone: Iterable[str], room_id: str, remove_connection: Callable[[str, str], None]
+    gone: Iterable[str], room_id: str, remove_connection: Callable[[str, str], bool | None]
 ) -> None:
     """Remove each gone connection (with its membership of ``room_id``, named because the
     connection's own record may already be gone); a removal that fails is logged, and the
     others still go."""
     for connection_id in gone:
         try:
-            remove_connection(connection_id, room_id)
+            removed = remove_connection(connection_id, room_id)
         except Exception:
             log.exception("removing stale connection %s failed", connection_id)
+            continue
+        if removed is False:
+            log.info(
+                "gone connection kept: it may still be completing its handshake",
+                extra={"connection_id": connection_id},
+            )
 
 
 def log_undelivered(failed: Iterable[str], **context: object) -> None:
@@ -170,7 +176,7 @@ def process_stream_batch(
     records: list[dict[str, Any]],
     members_of: Callable[[str], Iterable[str]],
     poster: Poster,
-    remove_connection: Callable[[str, str], None],
+    remove_connection: Callable[[str, str], bool | None],
     hand_off: HandOff | None = None,
 ) -> BatchReport:
     """Fan out every new message in a DynamoDB stream batch, in order.

@@ -52,7 +52,7 @@ def deliver_shard(
     shard: Shard,
     poster: Poster,
     claims: ShardClaims,
-    remove_connection: Callable[[str, str], None],
+    remove_connection: Callable[[str, str], bool | None],
     dispatcher: Dispatcher | None,
     max_attempts: int,
     lease_seconds: float,
@@ -92,7 +92,7 @@ class ShardRouter:
 
     dispatcher: Dispatcher
     claims: ShardClaims
-    remove: Callable[[str, str], None]  # removes a gone connection from the room
+    remove: Callable[[str, str], bool | None]  # removes a gone connection from the room
     threshold: int
     size: int
     max_attempts: int

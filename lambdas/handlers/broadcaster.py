@@ -26,13 +26,13 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         router = ShardRouter(
             dispatcher,
             runtime.shard_claims(),
-            store.remove,
+            store.remove_gone,
             s.shard_threshold,
             s.shard_size,
             s.shard_attempts,
             lease_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
         )
     records = event.get("Records", [])
-    report = process_stream_batch(records, store.members, poster, store.remove, router)
+    report = process_stream_batch(records, store.members, poster, store.remove_gone, router)
     logger.info("batch fanned out", extra={"records": len(records), **vars(report)})
     return report.to_response()

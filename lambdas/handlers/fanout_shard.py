@@ -25,7 +25,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         shard,
         poster,
         runtime.shard_claims(),
-        runtime.connections().remove,
+        runtime.connections().remove_gone,
         runtime.dispatcher(),
         runtime.settings().shard_attempts,
         lease_seconds=context.get_remaining_time_in_millis() / 1000,

@@ -10,7 +10,8 @@ API Gateway's behaviour, as emulated here:
   than the maximum duration is closed with 1001.
 - ``$disconnect`` runs once after every close, whoever closed.
 - ``@connections/{id}`` (``management_api.py``) on the same port: POST sends a frame, GET
-  describes the connection, DELETE closes it; an unknown id answers 410 ``GoneException``.
+  describes the connection, DELETE closes it; an unknown id — or one whose handshake has not
+  completed yet, ``$connect`` still running — answers 410 ``GoneException``.
 """
 
 from __future__ import annotations
@@ -142,9 +143,11 @@ class WebSocketApi:
             return web.Response(
                 status=int(status), text=body or "", content_type="application/json"
             )
-        self.connections[connection.connection_id] = connection
         try:
             await socket.prepare(request)
+            # Only now can @connections reach it: until the handshake completes it answers 410
+            # for this id, as API Gateway does (although $connect has stored the connection).
+            self.connections[connection.connection_id] = connection
             await self._receive(connection, request)
         finally:
             self.connections.pop(connection.connection_id, None)

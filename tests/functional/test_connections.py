@@ -169,7 +169,8 @@ def test_add_writes_the_record_and_the_general_membership_in_one_batch(dynamodb,
     assert items["meta"]["pk"]["S"] == "conn#conn-1="
     membership = items["conn#conn-1="]
     assert membership["pk"]["S"] == "room#general"
-    assert set(membership) == {"pk", "sk", "userId", "username", "ttl"}  # small: read per message
+    # Small: read per message. connectedAt tells a 410 during the handshake from a gone client.
+    assert set(membership) == {"pk", "sk", "userId", "username", "connectedAt", "ttl"}
     assert membership["userId"]["S"] == "user-ada"
     assert membership["username"]["S"] == "Ada"
     assert membership["ttl"]["N"] == str(1_700_000_000 + TTL)
@@ -577,3 +578,57 @@ def test_remove_of_an_expired_record_still_deletes_the_named_membership(store, d
     dynamodb.delete_item(TableName=table, Key=keys.connection_key("conn-1="))
     store.remove("conn-1=", "general")
     assert scan_all(dynamodb, table) == []
+
+
+# --- remove_gone: a 410 from @connections --------------------------------------------------------
+
+T_CONNECT = 1_700_000_000.0
+
+
+def test_a_410_during_the_handshake_keeps_the_new_connection(store, dynamodb, table):
+    """A connection stored a second ago answers 410 while API Gateway completes its handshake:
+    its record and its general membership stay."""
+    store.add("conn-1=", ADA, now=T_CONNECT)
+    assert store.remove_gone("conn-1=", "general", now=T_CONNECT + 1) is False
+    assert rooms_of(dynamodb, table, "conn-1=") == {"general"}
+    assert list(store.members("general")) == ["conn-1="]
+
+
+def test_a_410_after_the_grace_period_removes_the_connection(store, dynamodb, table):
+    """A connection older than the handshake grace that answers 410 is gone: all its items go."""
+    store.add("conn-1=", ADA, now=T_CONNECT)
+    store.join("conn-1=", "lab")
+    later = T_CONNECT + connections.HANDSHAKE_GRACE_SECONDS + 1
+    assert store.remove_gone("conn-1=", "lab", now=later) is True
+    assert items_of(dynamodb, table, "conn-1=") == []
+
+
+def test_a_410_before_the_record_is_written_keeps_the_new_membership(store, dynamodb, table):
+    """$connect's batch may land the membership a moment before the record: a 410 then keeps
+    the young membership, which carries its connection's connectedAt."""
+    store.add("conn-1=", ADA, now=T_CONNECT)
+    dynamodb.delete_item(TableName=table, Key=keys.connection_key("conn-1="))
+    assert store.remove_gone("conn-1=", "general", now=T_CONNECT + 1) is False
+    assert list(store.members("general")) == ["conn-1="]
+
+
+def test_a_410_for_an_expired_record_deletes_the_old_membership(store, dynamodb, table):
+    """With the record gone and the membership old (or from before connectedAt was stored), the
+    membership is deleted."""
+    store.add("conn-1=", ADA, now=T_CONNECT)
+    dynamodb.delete_item(TableName=table, Key=keys.connection_key("conn-1="))
+    legacy = {**keys.membership_key("lab", "conn-1="), "userId": {"S": "u"}, "username": {"S": "u"}}
+    dynamodb.put_item(TableName=table, Item=legacy)
+    later = T_CONNECT + connections.HANDSHAKE_GRACE_SECONDS + 1
+    assert store.remove_gone("conn-1=", "general", now=later) is True
+    assert store.remove_gone("conn-1=", "lab", now=T_CONNECT + 1) is True
+    assert scan_all(dynamodb, table) == []
+
+
+def test_memberships_carry_their_connections_connected_at(store, dynamodb, table):
+    """Both $connect's general membership and a joined room's carry connectedAt (ms)."""
+    store.add("conn-1=", ADA, now=T_CONNECT)
+    store.join("conn-1=", "lab")
+    for room in ("general", "lab"):
+        item = dynamodb.get_item(TableName=table, Key=keys.membership_key(room, "conn-1="))
+        assert item["Item"]["connectedAt"]["N"] == str(int(T_CONNECT * 1000))

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import websockets
 
-from conformance.client import Rest, unique_room
+from conformance.client import Peer, Rest, unique_room
+from reference_stack.definition import STACK_FILE
 from tests.integration.conftest import TIMEOUT
 from tests.support.stage_process import RunningStage, start_stage
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHONPATH = os.environ.get("PYTHONPATH")
 
 
 def _connection_items(dynamodb, user_id: str) -> list[dict]:
@@ -129,3 +136,43 @@ async def test_a_reply_to_a_dropped_connection_ends_quietly(stage, rest, connect
     assert "Cannot write to closing transport" not in logs
     assert "Error handling request" not in logs
     assert "Traceback" not in logs
+
+
+@pytest.fixture(scope="module")
+def racing_stage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStage]:
+    """A stage whose $connect has a message broadcast to `general` before it returns."""
+    workdir = tmp_path_factory.mktemp("race")
+    stack = json.loads(STACK_FILE.read_text())
+    stack["functions"]["connect"]["handler"] = (
+        "tests.integration.race_handlers.connect_during_a_broadcast"
+    )
+    (workdir / "stack.json").write_text(json.dumps(stack))
+    with pytest.MonkeyPatch.context() as patch:  # the stage imports the handler from tests/
+        patch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), PYTHONPATH])))
+        running = start_stage(workdir / "stage", "--stack", str(workdir / "stack.json"))
+    yield running
+    running.stop()
+
+
+async def test_a_410_during_the_handshake_leaves_the_new_connection_in_place(racing_stage, http):
+    """A broadcast that reaches a connection before its handshake completes gets 410, and the
+    broadcaster keeps the connection: it joins, sends and receives as any other."""
+    user = await Rest(http, racing_stage.rest_url, TIMEOUT).new_user("racer")
+    peer = await Peer.connect(racing_stage.ws_url, user.token, TIMEOUT)
+    try:
+        fanned_out = [
+            json.loads(line)
+            for line in racing_stage.logs().splitlines()
+            if '"batch fanned out"' in line
+        ]
+        assert any(line.get("gone") == 1 for line in fanned_out), (
+            f"@connections did not answer 410 during the handshake: {fanned_out}"
+        )
+        room = unique_room()
+        await peer.join(room)
+        for where in (room, "general"):
+            ack = await peer.request({"action": "sendMessage", "roomId": where, "message": "hi"})
+            assert ack.get("type") == "ack", ack
+            await peer.message(lambda f, w=where: f["roomId"] == w and f["message"] == "hi")
+    finally:
+        await peer.close()
