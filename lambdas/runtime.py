@@ -22,6 +22,7 @@ __all__ = [
     "jwt_secret",
     "messages",
     "poster",
+    "reset",
     "settings",
     "shard_claims",
     "users",
@@ -77,16 +78,34 @@ def messages() -> MessageStore:
     return MessageStore(_dynamodb(), s.messages_table, s.dedupe_ttl_seconds)
 
 
-@functools.cache
 def jwt_secret() -> str:
-    """The signing key: ``CHATSTACK_JWT_SECRET``, else the SSM SecureString it names."""
+    """The signing key: ``CHATSTACK_JWT_SECRET``, else the SSM SecureString it names.
+
+    The parameter's value is cached per (name, ``CHATSTACK_JWT_SECRET_VERSION``), never for
+    the container's life alone: Terraform passes the key's version with its name, so rotating
+    the key changes every reader's configuration, Lambda runs the next invocation of each in a
+    new container, and that container reads the new key.
+    """
     s = settings()
     if s.jwt_secret:
         return s.jwt_secret
     if s.jwt_secret_param:
-        ssm = _client("ssm")
-        return ssm.get_parameter(Name=s.jwt_secret_param, WithDecryption=True)["Parameter"]["Value"]
+        return _parameter(s.jwt_secret_param, s.jwt_secret_version)
     raise ConfigurationError("set CHATSTACK_JWT_SECRET or CHATSTACK_JWT_SECRET_PARAM")
+
+
+@functools.cache
+def _parameter(name: str, version: str | None) -> str:
+    ssm = _client("ssm")
+    return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+
+
+def reset() -> None:
+    """Forget every client, store, setting and key: the next use builds them anew, as in a
+    new container (for tests)."""
+    cached = (settings, _dynamodb, users, connections, messages, _parameter, poster)
+    for function in (*cached, shard_claims, dispatcher):
+        function.cache_clear()
 
 
 @functools.cache

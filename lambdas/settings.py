@@ -7,6 +7,7 @@
 | ``CHATSTACK_CONNECTIONS_TABLE`` | required | every WebSocket route, broadcaster |
 | ``CHATSTACK_JWT_SECRET`` | — | login, $connect (local stage, tests) |
 | ``CHATSTACK_JWT_SECRET_PARAM`` | — | login, $connect on AWS: SSM SecureString name |
+| ``CHATSTACK_JWT_SECRET_VERSION`` | — | login, $connect on AWS: the key's version (rotation) |
 | ``CHATSTACK_TOKEN_TTL_SECONDS`` | 86400 | login |
 | ``CHATSTACK_BCRYPT_ROUNDS`` | 12 (minimum 10) | signup |
 | ``CHATSTACK_MANAGEMENT_URL`` | — | broadcaster: ``https://{api}.execute-api…/{stage}`` |
@@ -65,6 +66,7 @@ class Settings:
     connections_table: str = ""
     jwt_secret: str | None = None
     jwt_secret_param: str | None = None
+    jwt_secret_version: str | None = None
     token_ttl_seconds: int = 86400
     bcrypt_rounds: int = 12
     management_url: str | None = None
@@ -92,6 +94,7 @@ class Settings:
             connections_table=env.get("CHATSTACK_CONNECTIONS_TABLE", ""),
             jwt_secret=env.get("CHATSTACK_JWT_SECRET") or None,
             jwt_secret_param=env.get("CHATSTACK_JWT_SECRET_PARAM") or None,
+            jwt_secret_version=env.get("CHATSTACK_JWT_SECRET_VERSION") or None,
             token_ttl_seconds=_int(env, "CHATSTACK_TOKEN_TTL_SECONDS", 86400),
             bcrypt_rounds=_int(
                 env, "CHATSTACK_BCRYPT_ROUNDS", 12, minimum=MIN_BCRYPT_ROUNDS, maximum=31

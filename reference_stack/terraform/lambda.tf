@@ -20,7 +20,11 @@ locals {
   env_values = merge(
     { for key, table in local.tables : table.env => aws_dynamodb_table.this[key].name },
     {
-      CHATSTACK_JWT_SECRET_PARAM       = aws_ssm_parameter.jwt_secret.name
+      CHATSTACK_JWT_SECRET_PARAM = aws_ssm_parameter.jwt_secret.name
+      # The key's version: bumping var.jwt_secret_version rewrites the parameter and then
+      # (this reference orders it after) changes the readers' configuration, so Lambda runs
+      # their next invocation in new containers, which read the new key.
+      CHATSTACK_JWT_SECRET_VERSION     = tostring(aws_ssm_parameter.jwt_secret.value_wo_version)
       CHATSTACK_MANAGEMENT_URL         = "https://${aws_apigatewayv2_api.ws.id}.execute-api.${local.region}.amazonaws.com/${var.stage}"
       CHATSTACK_CORS_ORIGIN            = local.cors_origin
       CHATSTACK_BCRYPT_ROUNDS          = tostring(var.settings.bcrypt_rounds)

@@ -78,22 +78,9 @@ def deployed(monkeypatch, aws_endpoint, make_table, management) -> Iterator[dict
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    cached = [
-        runtime.settings,
-        runtime._dynamodb,
-        runtime.users,
-        runtime.connections,
-        runtime.messages,
-        runtime.jwt_secret,
-        runtime.poster,
-        runtime.shard_claims,
-        runtime.dispatcher,
-    ]
-    for function in cached:
-        function.cache_clear()
+    runtime.reset()
     yield tables
-    for function in cached:
-        function.cache_clear()
+    runtime.reset()
 
 
 def rest(handler: Any, body: Any) -> tuple[int, dict[str, Any], dict[str, str]]:

@@ -17,12 +17,9 @@ def fresh_runtime(monkeypatch: pytest.MonkeyPatch, aws_endpoint: str) -> Iterato
     for name in ("CHATSTACK_JWT_SECRET", "CHATSTACK_JWT_SECRET_PARAM"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws_endpoint)
-    cached = (runtime.settings, runtime.jwt_secret)
-    for function in cached:
-        function.cache_clear()
+    runtime.reset()
     yield
-    for function in cached:
-        function.cache_clear()
+    runtime.reset()
 
 
 def test_jwt_secret_is_read_from_the_ssm_parameter_named(fresh_runtime, aws_endpoint, monkeypatch):
@@ -46,3 +43,21 @@ def test_missing_jwt_secret_is_a_configuration_error(fresh_runtime):
     """With neither variable set, the function fails at first use, naming both."""
     with pytest.raises(ConfigurationError, match="CHATSTACK_JWT_SECRET"):
         runtime.jwt_secret()
+
+
+def test_a_rotated_key_is_read_by_the_next_configuration(fresh_runtime, aws_endpoint, monkeypatch):
+    """Terraform passes the key's version beside its name; a rotation changes it, so Lambda
+    starts new containers, which read the new key: no cached old key answers for the new
+    version."""
+    ssm = boto3.client("ssm", endpoint_url=aws_endpoint)
+    ssm.put_parameter(Name="/chatstack/test/rot", Value="old" * 20, Type="SecureString")
+    monkeypatch.setenv("CHATSTACK_JWT_SECRET_PARAM", "/chatstack/test/rot")
+    monkeypatch.setenv("CHATSTACK_JWT_SECRET_VERSION", "1")
+    assert runtime.jwt_secret() == "old" * 20
+
+    ssm.put_parameter(
+        Name="/chatstack/test/rot", Value="new" * 20, Type="SecureString", Overwrite=True
+    )
+    monkeypatch.setenv("CHATSTACK_JWT_SECRET_VERSION", "2")
+    runtime.settings.cache_clear()  # a container of the new configuration reads its environment
+    assert runtime.jwt_secret() == "new" * 20

@@ -225,6 +225,22 @@ def test_the_jwt_secret_is_generated_kept_in_ssm_and_read_at_run_time(tmp_path):
     assert readers == {"login", "connect"}
 
 
+def test_a_key_rotation_changes_every_readers_configuration():
+    """jwt_secret_version reaches each function that reads the key, as an environment value
+    (through the parameter, so after it is rewritten): a rotation changes their configuration,
+    and Lambda runs their next invocation in new containers, which read the new key."""
+    expression = locals_("lambda.tf")["env_values"]
+    assert (
+        "CHATSTACK_JWT_SECRET_VERSION = tostring(aws_ssm_parameter.jwt_secret.value_wo_version)"
+        in expression
+    )
+    parameter = RESOURCES[("aws_ssm_parameter", "jwt_secret")]
+    assert parameter["value_wo_version"] == "${var.jwt_secret_version}"
+    for name, function in FUNCTIONS.items():
+        reads_key = "CHATSTACK_JWT_SECRET_PARAM" in function["env"]
+        assert reads_key == ("CHATSTACK_JWT_SECRET_VERSION" in function["env"]), name
+
+
 def test_no_secret_is_a_variable_default_or_an_output():
     """No variable default or output carries or references the key or the generated password."""
     for name, variable in named_blocks("variable").items():
