@@ -7,7 +7,7 @@ CHECKOV_VERSION := 3.3.30
 CHECKOV := .tools/checkov/bin/checkov
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup up test conform lint format unit integration terraform checkov bench bench-load loadtest clean frontend chromium
+.PHONY: setup up test conform lint format unit integration terraform checkov bench bench-load loadtest clean frontend chromium java dynamodb-local
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -17,7 +17,22 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --locked --python $(PYTHON)
 	touch $@
 
-setup: $(VENV)/.synced
+# AWS's DynamoDB Local, the local stage's DynamoDB: a Java program carried by an npm package
+# (pinned by its lockfile), run on Debian's Java 17 (installed with apt-get when missing).
+DYNAMODB_LOCAL := .tools/dynamodb-local/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar
+
+$(DYNAMODB_LOCAL): reference_stack/dynamodb-local/package.json reference_stack/dynamodb-local/package-lock.json
+	mkdir -p .tools/dynamodb-local
+	cp reference_stack/dynamodb-local/package.json reference_stack/dynamodb-local/package-lock.json .tools/dynamodb-local/
+	cd .tools/dynamodb-local && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+java:
+	command -v java >/dev/null || (apt-get update && apt-get install -y openjdk-17-jre-headless)
+
+dynamodb-local: java $(DYNAMODB_LOCAL)
+
+setup: $(VENV)/.synced dynamodb-local
 
 # checkov pins its own boto3 and ships a module named hcl2: it gets a venv of its own.
 $(CHECKOV):
@@ -56,6 +71,7 @@ test: setup lint checkov frontend chromium
 	cd frontend && npx vitest run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 	$(VENV)/bin/chatstack conform --junit-xml reports/conformance.xml --results-json reports/conformance.json
+	CHATSTACK_LOCAL_DYNAMODB=moto $(VENV)/bin/chatstack conform --junit-xml reports/conformance-moto.xml --results-json reports/conformance-moto.json
 
 conform: setup
 	$(VENV)/bin/chatstack conform $(ARGS)

@@ -13,6 +13,7 @@ __all__ = ["main"]
 def _up(args: argparse.Namespace) -> int:
     from reference_stack.local import logs
     from reference_stack.local.config import StageConfig
+    from reference_stack.local.errors import StartFailed
     from reference_stack.local.stage import LocalStage
 
     config = StageConfig.from_env()
@@ -31,6 +32,8 @@ def _up(args: argparse.Namespace) -> int:
         "disconnect_delay",
         "shard_threshold",
         "shard_size",
+        "dynamodb",
+        "dynamodb_endpoint",
     ):
         value = getattr(args, name)
         if value is not None:
@@ -41,6 +44,9 @@ def _up(args: argparse.Namespace) -> int:
         config.process_functions = tuple(n for n in args.process_functions.split(",") if n)
     if args.stack is not None:
         config.stack_file = Path(args.stack)
+    if config.dynamodb not in ("local", "moto"):
+        print("chatstack: --dynamodb must be local or moto", file=sys.stderr)
+        return 2
     if config.bcrypt_rounds < 10:
         print("chatstack: --bcrypt-rounds must be at least 10", file=sys.stderr)
         return 2
@@ -61,7 +67,11 @@ def _up(args: argparse.Namespace) -> int:
             print("Press Ctrl-C to stop.", flush=True)
         await task
 
-    asyncio.run(announce_and_run())
+    try:
+        asyncio.run(announce_and_run())
+    except StartFailed as exc:
+        print(f"chatstack: the local stage cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -107,6 +117,17 @@ def main(argv: list[str] | None = None) -> int:
         help="rooms with more members are fanned out in shards (default 500)",
     )
     up.add_argument("--shard-size", type=int, help="recipients per shard (default 250)")
+    up.add_argument(
+        "--dynamodb",
+        choices=("local", "moto"),
+        help="the DynamoDB and DynamoDB Streams behind the stage: AWS's DynamoDB Local "
+        "(default) or moto",
+    )
+    up.add_argument(
+        "--dynamodb-endpoint",
+        help="a DynamoDB Local already running, shared with other stages (each stage makes "
+        "tables of its own there and deletes them when it stops)",
+    )
     up.set_defaults(run=_up)
     commands.add_parser(
         "conform", add_help=False, help="check a stage against the contract (see conform --help)"

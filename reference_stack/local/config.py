@@ -55,6 +55,12 @@ class StageConfig:
     stack_file: Path | None = None  # another stack definition (e.g. handler variants)
     disconnect_delay: float = 0.0  # API Gateway runs $disconnect asynchronously, after the close
     handler_log_level: str = "INFO"
+    # The stage's DynamoDB and DynamoDB Streams: AWS's DynamoDB Local (``local``, the default) or
+    # moto (``moto``); moto serves every other service either way. ``dynamodb_endpoint`` names a
+    # DynamoDB Local already running (shared by several stages, each with its own tables).
+    dynamodb: str = "local"
+    dynamodb_endpoint: str | None = None
+    dynamodb_local_dir: Path | None = None  # the folder of DynamoDBLocal.jar (default: .tools)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StageConfig:
@@ -81,7 +87,11 @@ class StageConfig:
                 if name.strip()
             ),
             handler_log_level=env.get("CHATSTACK_LOCAL_HANDLER_LOG_LEVEL", "INFO"),
+            dynamodb=env.get("CHATSTACK_LOCAL_DYNAMODB") or "local",
+            dynamodb_endpoint=env.get("CHATSTACK_LOCAL_DYNAMODB_ENDPOINT") or None,
         )
+        if env.get("CHATSTACK_LOCAL_DYNAMODB_LOCAL_DIR"):
+            config.dynamodb_local_dir = Path(env["CHATSTACK_LOCAL_DYNAMODB_LOCAL_DIR"])
         if env.get("CHATSTACK_JWT_SECRET"):
             config.jwt_secret = env["CHATSTACK_JWT_SECRET"]
         if env.get("CHATSTACK_LOCAL_STAGE_FILE"):

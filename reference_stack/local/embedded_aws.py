@@ -1,24 +1,33 @@
-"""The embedded AWS: moto's server on a free loopback port, in a process of its own, with the
-stack's tables."""
+"""The embedded AWS: moto's server on a free loopback port, in a process of its own, and the
+stack's tables in AWS's DynamoDB Local (default) or in moto."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import boto3
 
 from reference_stack.definition import Stack
+from reference_stack.local.dynamodb_local import DEFAULT_EMULATOR_DIR, DynamoDBLocal
+from reference_stack.local.errors import StartFailed
 
-__all__ = ["EmbeddedAws", "fake_credentials_env"]
+__all__ = ["DYNAMODB_BACKENDS", "DYNAMODB_SERVICES", "EmbeddedAws", "fake_credentials_env"]
+
+DYNAMODB_BACKENDS = ("local", "moto")
+DYNAMODB_SERVICES = ("dynamodb", "dynamodbstreams")
 
 
-def fake_credentials_env(endpoint_url: str) -> dict[str, str]:
-    """Variables that point every boto3 client of this process at moto, never at AWS."""
+def fake_credentials_env(endpoint_url: str, dynamodb_url: str | None = None) -> dict[str, str]:
+    """Variables that point every boto3 client of this process at the embedded AWS, never at
+    AWS: moto at ``endpoint_url``, DynamoDB and its streams at ``dynamodb_url`` (default moto)."""
+    dynamodb_url = dynamodb_url or endpoint_url
     return {
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
@@ -27,7 +36,8 @@ def fake_credentials_env(endpoint_url: str) -> dict[str, str]:
         "AWS_REGION": "us-east-1",
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": endpoint_url,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamodb_url,
     }
 
 
@@ -80,39 +90,77 @@ def _serve(host: str, ports: Any) -> None:
 
 
 class EmbeddedAws:
-    """moto's server, in a process of its own, and the tables of ``stack`` created in it.
+    """moto's server, in a process of its own, and the tables of a stack.
 
-    Its own process keeps DynamoDB's work (a 1,000-member Query is about 90 ms of moto) off the
-    stage's event loop, which answers every WebSocket frame and ``@connections`` POST.
+    DynamoDB and DynamoDB Streams are AWS's DynamoDB Local (``dynamodb="local"``): its own
+    process, started here, or one already running at ``dynamodb_endpoint`` (shared by several
+    stages, each with its own tables); with ``dynamodb="moto"``, moto serves them too. Either way
+    DynamoDB's work stays off the stage's event loop, which answers every WebSocket frame and
+    ``@connections`` POST.
     """
 
-    def __init__(self, host: str) -> None:
+    def __init__(
+        self,
+        host: str,
+        dynamodb: str = "local",
+        dynamodb_endpoint: str | None = None,
+        dynamodb_local_dir: Path | None = None,
+    ) -> None:
+        if dynamodb not in DYNAMODB_BACKENDS:
+            choices = ", ".join(DYNAMODB_BACKENDS)
+            raise ValueError(f"dynamodb must be one of {choices}, got {dynamodb!r}")
         self._host = host
         self._process: Any = None
+        self.backend = dynamodb
+        self.shared_dynamodb = dynamodb == "local" and dynamodb_endpoint is not None
+        self._dynamodb_local = (
+            DynamoDBLocal(host, dynamodb_local_dir or DEFAULT_EMULATOR_DIR)
+            if dynamodb == "local" and dynamodb_endpoint is None
+            else None
+        )
         self.endpoint_url = ""
+        self.dynamodb_url = dynamodb_endpoint if self.shared_dynamodb else ""
 
     def start(self) -> str:
-        """Start the server on a free port; return its URL."""
+        """Start moto (and DynamoDB Local, side by side) on free ports; return moto's URL.
+
+        Raises:
+            DependencyMissing: Java or DynamoDB Local is not installed.
+            StartFailed: a server did not start.
+        """
+        if self._dynamodb_local is not None:
+            self._dynamodb_local.check()  # say what is missing before starting anything
         context = multiprocessing.get_context("spawn")
         receiving, sending = context.Pipe(duplex=False)
         self._process = context.Process(
             target=_serve, args=(self._host, sending), name="embedded-aws", daemon=True
         )
         self._process.start()
-        deadline = time.monotonic() + 60
-        while not receiving.poll(0.1):
-            if not self._process.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(
-                    f"the embedded AWS did not start (exit code {self._process.exitcode})"
-                )
+        try:
+            if self._dynamodb_local is not None:  # the JVM starts while moto imports
+                self.dynamodb_url = self._dynamodb_local.start()
+            deadline = time.monotonic() + 60
+            while not receiving.poll(0.1):
+                if not self._process.is_alive() or time.monotonic() > deadline:
+                    raise StartFailed(
+                        f"the embedded AWS did not start (exit code {self._process.exitcode})"
+                    )
+        except BaseException:
+            self.stop()
+            raise
         self.endpoint_url = f"http://{self._host}:{receiving.recv()}"
+        if self.backend == "moto":
+            self.dynamodb_url = self.endpoint_url
         return self.endpoint_url
+
+    def environment(self) -> dict[str, str]:
+        """The variables that point boto3 at this embedded AWS (see ``fake_credentials_env``)."""
+        return fake_credentials_env(self.endpoint_url, self.dynamodb_url)
 
     def client(self, service: str) -> Any:
         return boto3.client(
             service,
-            endpoint_url=self.endpoint_url,
+            endpoint_url=self.dynamodb_url if service in DYNAMODB_SERVICES else self.endpoint_url,
             region_name="us-east-1",
             aws_access_key_id="local",
             aws_secret_access_key="local",
@@ -135,7 +183,16 @@ class EmbeddedAws:
                 streams[logical] = description["LatestStreamArn"]
         return streams
 
+    def delete_tables(self, stack: Stack, prefix: str) -> None:
+        """Delete the stack's tables (a shared DynamoDB Local outlives this stage)."""
+        dynamodb = self.client("dynamodb")
+        for logical in stack.tables:
+            with contextlib.suppress(Exception):
+                dynamodb.delete_table(TableName=stack.table_name(prefix, logical))
+
     def stop(self) -> None:
         if self._process is not None:
             self._process.terminate()
             self._process.join(timeout=10)
+        if self._dynamodb_local is not None:
+            self._dynamodb_local.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from aiohttp import web
 
 from reference_stack.definition import Stack, load
 from reference_stack.local.config import StageConfig
-from reference_stack.local.embedded_aws import EmbeddedAws, fake_credentials_env
+from reference_stack.local.embedded_aws import EmbeddedAws
 from reference_stack.local.invoker import Invoker
 from reference_stack.local.lambda_api import LambdaApi
 from reference_stack.local.logs import log_event
@@ -62,7 +63,14 @@ class LocalStage:
     def __init__(self, config: StageConfig, stack: Stack | None = None) -> None:
         self.config = config
         self.stack = stack or (load(config.stack_file) if config.stack_file else load())
-        self.aws = EmbeddedAws(config.host)
+        self.aws = EmbeddedAws(
+            config.host,
+            dynamodb=config.dynamodb,
+            dynamodb_endpoint=config.dynamodb_endpoint,
+            dynamodb_local_dir=config.dynamodb_local_dir,
+        )
+        if self.aws.shared_dynamodb:  # other stages' tables live there too: names of its own
+            config.table_prefix = f"{config.table_prefix}-{secrets.token_hex(4)}"
         self.urls: StageUrls | None = None
         self._runners: list[web.AppRunner] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -94,8 +102,10 @@ class LocalStage:
     async def start(self) -> StageUrls:
         """Start everything; returns the stage's URLs once they all answer."""
         c = self.config
-        # Every boto3 client of this process — the handlers' included — talks to moto, never AWS.
-        os.environ.update(fake_credentials_env(self.aws.start()))
+        # Every boto3 client of this process — the handlers' included — talks to the embedded
+        # AWS, never to AWS.
+        await asyncio.to_thread(self.aws.start)
+        os.environ.update(self.aws.environment())
         streams = await asyncio.to_thread(self.aws.create_tables, self.stack, c.table_prefix)
         # Handlers read their settings at first use, Powertools at import: set them all now.
         # The @connections URL is set once its server listens, before any broadcast.
@@ -177,6 +187,12 @@ class LocalStage:
             "stage started",
             **self.urls.public(),
             aws_endpoint=self.aws.endpoint_url,
+            dynamodb=self.aws.backend,
+            dynamodb_endpoint=self.aws.dynamodb_url,
+            tables={
+                logical: self.stack.table_name(c.table_prefix, logical)
+                for logical in self.stack.tables
+            },
             management_url=self.urls.management_url,
             delivery_url=self.delivery_url,
             lambda_endpoint=os.environ["AWS_ENDPOINT_URL_LAMBDA"],
@@ -195,6 +211,8 @@ class LocalStage:
             await runner.cleanup()
         if self._invoker is not None:
             self._invoker.shutdown()
+        if self.aws.shared_dynamodb:
+            await asyncio.to_thread(self.aws.delete_tables, self.stack, self.config.table_prefix)
         self.aws.stop()
         if self.config.stage_file is not None:
             self.config.stage_file.unlink(missing_ok=True)

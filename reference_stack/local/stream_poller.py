@@ -1,7 +1,7 @@
 """Tails a DynamoDB stream into a function, as Lambda's event source mapping does.
 
-One shard, one batch at a time, in order. The function answers with ``batchItemFailures``
-(``ReportBatchItemFailures``): the batch is retried from the first failed record; a function
+One batch at a time, in order, shard after shard (``shard_reader.py``). The function answers
+with ``batchItemFailures`` (``ReportBatchItemFailures``): the batch is retried from the first failed record; a function
 error retries the whole batch. After ``maximum_retry_attempts`` the remaining records go to the
 on-failure destination — here an ERROR log line naming every record — and the shard moves on.
 """
@@ -16,6 +16,7 @@ from typing import Any
 from reference_stack.local.events import stream_event
 from reference_stack.local.invoker import InvocationFailed, Invoker
 from reference_stack.local.logs import log_event
+from reference_stack.local.shard_reader import ShardReader
 
 __all__ = ["StreamPoller"]
 
@@ -67,28 +68,15 @@ class StreamPoller:
         self._nudged.set()
 
     async def run(self) -> None:
-        description = await asyncio.to_thread(self._streams.describe_stream, StreamArn=self._arn)
-        shard_id = description["StreamDescription"]["Shards"][0]["ShardId"]
-        iterator = (
-            await asyncio.to_thread(
-                self._streams.get_shard_iterator,
-                StreamArn=self._arn,
-                ShardId=shard_id,
-                ShardIteratorType="TRIM_HORIZON",
-            )
-        )["ShardIterator"]
+        reader = ShardReader(self._streams, self._arn, self._batch_size)
         while True:
             self._nudged.clear()
             try:
-                page = await asyncio.to_thread(
-                    self._streams.get_records, ShardIterator=iterator, Limit=self._batch_size
-                )
+                records = await reader.read()
             except Exception:
                 log_event("stream read failed", logging.ERROR, exc_info=True)
                 await asyncio.sleep(self._poll_interval)
                 continue
-            iterator = page.get("NextShardIterator") or iterator
-            records = page.get("Records", [])
             if records:
                 await self._deliver(records)
                 continue  # there may be more right behind

@@ -100,11 +100,11 @@ def drop_connections(stage: RunningStage) -> Callable[[Page], list[str]]:
     }
 
     def drop(page: Page) -> list[str]:
-        dynamodb = boto3.client("dynamodb", endpoint_url=stage.aws_endpoint, **common)
+        dynamodb = stage.client("dynamodb")
         management = boto3.client(
             "apigatewaymanagementapi", endpoint_url=stage.management_url, **common
         )
-        ids = connection_ids(dynamodb, user_id(page))
+        ids = connection_ids(dynamodb, stage.table("connections"), user_id(page))
         for connection_id in ids:
             management.delete_connection(ConnectionId=connection_id)
         return ids

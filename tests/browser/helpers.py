@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from playwright.sync_api import Locator, Page, expect
 
 PASSWORD = "correct horse 1"
-CONNECTIONS_TABLE = "chatstack-local-connections"
 
 
 @dataclass
@@ -114,12 +113,12 @@ def user_id(page: Page) -> str:
     return page.evaluate("JSON.parse(localStorage.getItem('chatstack.session')).user.userId")
 
 
-def connection_ids(dynamodb, user: str) -> list[str]:
+def connection_ids(dynamodb, table: str, user: str) -> list[str]:
     """The ids of a user's open WebSocket connections, from the stage's Connections table."""
     paginator = dynamodb.get_paginator("scan")
     ids: list[str] = []
     for page in paginator.paginate(
-        TableName=CONNECTIONS_TABLE,
+        TableName=table,
         FilterExpression="sk = :meta AND userId = :user",
         ExpressionAttributeValues={":meta": {"S": "meta"}, ":user": {"S": user}},
         ConsistentRead=True,

@@ -1,4 +1,8 @@
-"""A real moto server on 127.0.0.1, started once per session, and fresh tables per test."""
+"""The embedded AWS on 127.0.0.1, started once per session, and fresh tables per test.
+
+DynamoDB tests run on both backends of the local stage — AWS's DynamoDB Local and moto — so the
+domain code is proven on each (``dynamodb_endpoint`` is parametrized); moto serves the rest.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,13 @@ FAKE_AWS_ENV = {
     "AWS_CONFIG_FILE": "/nonexistent/chatstack-functional-config",
     "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/chatstack-functional-credentials",
 }
-UNSET = ["AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"]
+UNSET = [
+    "AWS_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+]
 
 CLIENT_CONFIG = Config(max_pool_connections=32, retries={"max_attempts": 2, "mode": "standard"})
 
@@ -43,14 +53,22 @@ def aws_endpoint() -> Iterator[str]:
             server.stop()
 
 
-@pytest.fixture(scope="session")
-def dynamodb(aws_endpoint: str) -> Any:
-    return boto3.client("dynamodb", endpoint_url=aws_endpoint, config=CLIENT_CONFIG)
+@pytest.fixture(scope="session", params=["dynamodb-local", "moto"])
+def dynamodb_endpoint(request: pytest.FixtureRequest, aws_endpoint: str) -> str:
+    """DynamoDB and DynamoDB Streams: the session's DynamoDB Local, or moto."""
+    if request.param == "moto":
+        return aws_endpoint
+    return request.getfixturevalue("dynamodb_local")
 
 
 @pytest.fixture(scope="session")
-def streams(aws_endpoint: str) -> Any:
-    return boto3.client("dynamodbstreams", endpoint_url=aws_endpoint, config=CLIENT_CONFIG)
+def dynamodb(dynamodb_endpoint: str) -> Any:
+    return boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, config=CLIENT_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def streams(dynamodb_endpoint: str) -> Any:
+    return boto3.client("dynamodbstreams", endpoint_url=dynamodb_endpoint, config=CLIENT_CONFIG)
 
 
 @pytest.fixture(scope="session")

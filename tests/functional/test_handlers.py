@@ -64,7 +64,9 @@ def management(api: ConnectionsApi, received: list[Received]) -> Connections:
 
 
 @pytest.fixture
-def deployed(monkeypatch, aws_endpoint, make_table, management) -> Iterator[dict[str, str]]:
+def deployed(
+    monkeypatch, aws_endpoint, dynamodb_endpoint, make_table, management
+) -> Iterator[dict[str, str]]:
     """A cold container with the environment the Terraform gives each function."""
     tables = {logical: make_table(logical).name for logical in ("users", "messages", "connections")}
     env = {
@@ -75,6 +77,7 @@ def deployed(monkeypatch, aws_endpoint, make_table, management) -> Iterator[dict
         "CHATSTACK_BCRYPT_ROUNDS": "10",
         "CHATSTACK_MANAGEMENT_URL": management.url,
         "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

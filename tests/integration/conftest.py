@@ -64,3 +64,8 @@ async def peer(connect, user: User) -> Peer:
 def dynamodb(stage: RunningStage):
     """The stage's embedded DynamoDB, to look behind the API where a clause is about storage."""
     return stage.client("dynamodb")
+
+
+@pytest.fixture(scope="session")
+def connections_table(stage: RunningStage) -> str:
+    return stage.table("connections")

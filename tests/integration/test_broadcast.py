@@ -8,7 +8,9 @@ from conformance.client import unique_room
 from tests.integration.conftest import TIMEOUT
 
 
-async def test_stale_connections_are_removed_and_others_still_served(rest, connect, dynamodb):
+async def test_stale_connections_are_removed_and_others_still_served(
+    rest, connect, dynamodb, connections_table
+):
     """Recipients that answer 410 are deleted; members listed after them still get the message."""
     sender, member = (
         await connect(await rest.new_user("s")),
@@ -20,7 +22,7 @@ async def test_stale_connections_are_removed_and_others_still_served(rest, conne
     stale = ["AAAAstale000=", "zzzzstale999="]  # sort before and after the real members
     for connection_id in stale:
         dynamodb.put_item(
-            TableName="chatstack-local-connections",
+            TableName=connections_table,
             Item={
                 "pk": {"S": f"room#{room}"},
                 "sk": {"S": f"conn#{connection_id}"},
@@ -37,7 +39,7 @@ async def test_stale_connections_are_removed_and_others_still_served(rest, conne
     deadline = asyncio.get_running_loop().time() + TIMEOUT
     while True:
         items = dynamodb.query(
-            TableName="chatstack-local-connections",
+            TableName=connections_table,
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": f"room#{room}"}},
             ConsistentRead=True,

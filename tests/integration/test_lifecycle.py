@@ -20,26 +20,30 @@ REPO = Path(__file__).resolve().parents[2]
 PYTHONPATH = os.environ.get("PYTHONPATH")
 
 
-def _connection_items(dynamodb, user_id: str) -> list[dict]:
-    items = dynamodb.scan(TableName="chatstack-local-connections", ConsistentRead=True)["Items"]
+def _connection_items(dynamodb, table: str, user_id: str) -> list[dict]:
+    items = dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
     return [i for i in items if i.get("userId", {}).get("S") == user_id]
 
 
-async def _eventually_no_items(dynamodb, user_id: str) -> None:
+async def _eventually_no_items(dynamodb, table: str, user_id: str) -> None:
     deadline = asyncio.get_running_loop().time() + TIMEOUT
-    while _connection_items(dynamodb, user_id):
+    while _connection_items(dynamodb, table, user_id):
         assert asyncio.get_running_loop().time() < deadline, "connection rows remain"
         await asyncio.sleep(0.05)
 
 
-async def test_disconnect_removes_connection_and_memberships(connect, user, dynamodb):
+async def test_disconnect_removes_connection_and_memberships(
+    connect, user, dynamodb, connections_table
+):
     """Closing the socket deletes the connection and every room membership it had."""
     peer = await connect(user)
     await peer.join(unique_room())
     await peer.join(unique_room())
-    assert len(_connection_items(dynamodb, user.user_id)) == 4  # meta + general + 2 rooms
+    assert (
+        len(_connection_items(dynamodb, connections_table, user.user_id)) == 4
+    )  # meta + general + 2 rooms
     await peer.close()
-    await _eventually_no_items(dynamodb, user.user_id)
+    await _eventually_no_items(dynamodb, connections_table, user.user_id)
 
 
 def _in_frames(text: str, size: int) -> list[str]:
@@ -47,7 +51,7 @@ def _in_frames(text: str, size: int) -> list[str]:
     return [text[start : start + size] for start in range(0, len(text), size)]
 
 
-async def test_frame_over_32_kb_closes_and_disconnects(connect, user, dynamodb):
+async def test_frame_over_32_kb_closes_and_disconnects(connect, user, dynamodb, connections_table):
     """One frame over 32 KB closes the connection with 1009, as API Gateway does, unrouted."""
     peer = await connect(user)
     frame = '{"action":"sendMessage","roomId":"general","message":"' + "x" * 32_768 + '"}'
@@ -55,7 +59,7 @@ async def test_frame_over_32_kb_closes_and_disconnects(connect, user, dynamodb):
     code = await peer.closed()
     assert code == 1009
     assert peer.replies.empty(), "the frame over the limit was routed"
-    await _eventually_no_items(dynamodb, user.user_id)
+    await _eventually_no_items(dynamodb, connections_table, user.user_id)
 
 
 async def test_message_over_32_kb_in_smaller_frames_is_routed(connect, user):
@@ -70,14 +74,16 @@ async def test_message_over_32_kb_in_smaller_frames_is_routed(connect, user):
     )
 
 
-async def test_message_over_128_kb_closes_and_disconnects(connect, user, dynamodb):
+async def test_message_over_128_kb_closes_and_disconnects(
+    connect, user, dynamodb, connections_table
+):
     """A message over 128 KB, in frames under 32 KB, closes with 1009; $disconnect still runs."""
     peer = await connect(user)
     frame = '{"action":"sendMessage","roomId":"general","message":"' + "x" * 131_100 + '"}'
     await peer.socket.send(_in_frames(frame, 32_000))
     code = await peer.closed()
     assert code == 1009
-    await _eventually_no_items(dynamodb, user.user_id)
+    await _eventually_no_items(dynamodb, connections_table, user.user_id)
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +120,9 @@ async def test_busy_connection_is_closed_at_maximum_duration(short_stage, http, 
     assert elapsed >= 2.5, f"closed after {elapsed:.1f} s, before the maximum duration"
 
 
-async def test_a_reply_to_a_dropped_connection_ends_quietly(stage, rest, connect, dynamodb):
+async def test_a_reply_to_a_dropped_connection_ends_quietly(
+    stage, rest, connect, dynamodb, connections_table
+):
     """A browser that drops right after sending gets no reply, and the stage logs no traceback."""
     logged_before = len(stage.logs())
     watcher = await connect(await rest.new_user("watcher"))
@@ -129,7 +137,7 @@ async def test_a_reply_to_a_dropped_connection_ends_quietly(stage, rest, connect
     leaver.socket.transport.abort()
 
     assert (await watcher.message(lambda f: f["roomId"] == room))["message"] == "and gone"
-    await _eventually_no_items(dynamodb, leaver_user.user_id)
+    await _eventually_no_items(dynamodb, connections_table, leaver_user.user_id)
     # One more round trip, so the stage has finished with the dropped connection's task.
     assert (await watcher.request({"action": "joinRoom", "roomId": room}))["type"] == "ack"
     logs = stage.logs()[logged_before:]

@@ -27,8 +27,8 @@ def management(management_url):
     )
 
 
-async def _connection_id(dynamodb, user_id: str) -> str:
-    items = dynamodb.scan(TableName="chatstack-local-connections", ConsistentRead=True)["Items"]
+async def _connection_id(dynamodb, table: str, user_id: str) -> str:
+    items = dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
     ids = {
         i["connectionId"]["S"]
         for i in items
@@ -38,9 +38,9 @@ async def _connection_id(dynamodb, user_id: str) -> str:
     return ids.pop()
 
 
-async def test_post_delivers_a_frame(stage, user, peer, management, dynamodb):
+async def test_post_delivers_a_frame(stage, user, peer, management, dynamodb, connections_table):
     """POST @connections/{id} sends the body to that client as a text frame."""
-    connection_id = await _connection_id(dynamodb, user.user_id)
+    connection_id = await _connection_id(dynamodb, connections_table, user.user_id)
     assert connection_id.endswith("="), "ids are shaped like API Gateway's (base64)"
     await asyncio.to_thread(
         management.post_to_connection,
@@ -50,18 +50,22 @@ async def test_post_delivers_a_frame(stage, user, peer, management, dynamodb):
     assert await peer.reply() == {"type": "ping", "n": 1}
 
 
-async def test_get_describes_the_connection(stage, user, peer, management, dynamodb):
+async def test_get_describes_the_connection(
+    stage, user, peer, management, dynamodb, connections_table
+):
     """GET @connections/{id} answers connectedAt, identity and lastActiveAt."""
-    connection_id = await _connection_id(dynamodb, user.user_id)
+    connection_id = await _connection_id(dynamodb, connections_table, user.user_id)
     info = await asyncio.to_thread(management.get_connection, ConnectionId=connection_id)
     assert isinstance(info["ConnectedAt"], datetime)
     assert isinstance(info["LastActiveAt"], datetime)
     assert info["Identity"]["SourceIp"] == "127.0.0.1"
 
 
-async def test_delete_closes_the_connection(stage, user, peer, management, dynamodb):
+async def test_delete_closes_the_connection(
+    stage, user, peer, management, dynamodb, connections_table
+):
     """DELETE @connections/{id} closes the socket; $disconnect then removes the connection."""
-    connection_id = await _connection_id(dynamodb, user.user_id)
+    connection_id = await _connection_id(dynamodb, connections_table, user.user_id)
     await asyncio.to_thread(management.delete_connection, ConnectionId=connection_id)
     code = await peer.closed()
     assert code == 1000
@@ -79,9 +83,9 @@ def test_unknown_connection_is_gone(management, call: str):
         getattr(management, call)(**kwargs)
 
 
-async def test_oversize_post_is_refused(stage, user, peer, management, dynamodb):
+async def test_oversize_post_is_refused(stage, user, peer, management, dynamodb, connections_table):
     """A POST over 128 KB answers 413 PayloadTooLargeException and the connection stays."""
-    connection_id = await _connection_id(dynamodb, user.user_id)
+    connection_id = await _connection_id(dynamodb, connections_table, user.user_id)
     with pytest.raises(ClientError) as refused:
         await asyncio.to_thread(
             management.post_to_connection, ConnectionId=connection_id, Data=b"x" * 131_073

@@ -20,7 +20,7 @@ async def test_password_never_leaves_or_is_stored(rest: Rest, stage, dynamodb):
     for answer in responses:
         assert password not in answer.text
     assert password not in stage.logs()
-    items = dynamodb.scan(TableName="chatstack-local-users")["Items"]
+    items = dynamodb.scan(TableName=stage.table("users"))["Items"]
     mine = [i for i in items if i.get("email", {}).get("S") == email]
     assert len(mine) == 1
     assert all(password not in str(value) for value in mine[0].values())

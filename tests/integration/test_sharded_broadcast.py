@@ -49,7 +49,7 @@ async def test_a_large_room_is_delivered_in_shards_exactly_once(sharding_stage):
                 await peer.join(room)
             dynamodb = stage.client("dynamodb")
             dynamodb.put_item(  # a member whose connection is gone: 410, then removed
-                TableName="chatstack-local-connections",
+                TableName=stage.table("connections"),
                 Item={
                     "pk": {"S": f"room#{room}"},
                     "sk": {"S": "conn#zzzzstale="},
@@ -80,7 +80,7 @@ async def test_a_large_room_is_delivered_in_shards_exactly_once(sharding_stage):
                 again = peer.drain(lambda f: f["messageId"] == ack["messageId"])
                 assert again == [], f"delivered twice: {again}"
             left = dynamodb.query(
-                TableName="chatstack-local-connections",
+                TableName=stage.table("connections"),
                 KeyConditionExpression="pk = :pk AND sk = :sk",
                 ExpressionAttributeValues={
                     ":pk": {"S": f"room#{room}"},

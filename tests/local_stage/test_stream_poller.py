@@ -1,5 +1,5 @@
-"""The stream poller against moto's real stream: batches, retries from the failed record,
-whole-batch retries on function errors, and the on-failure destination."""
+"""The stream poller against real streams (DynamoDB Local's and moto's): batches, retries from
+the failed record, whole-batch retries on function errors, and the on-failure destination."""
 
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ def moto_url() -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(params=["dynamodb-local", "moto"])
+def streams_url(request: pytest.FixtureRequest) -> str:
+    """Where DynamoDB and its streams are served: each backend of the local stage in turn."""
+    fixture = "dynamodb_local" if request.param == "dynamodb-local" else "moto_url"
+    return request.getfixturevalue(fixture)
+
+
 def _client(service: str, url: str) -> Any:
     return boto3.client(
         service,
@@ -43,9 +50,9 @@ def _client(service: str, url: str) -> Any:
 
 
 @pytest.fixture
-def table(moto_url: str) -> tuple[Any, str, str]:
+def table(streams_url: str) -> tuple[Any, str, str]:
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-    dynamodb = _client("dynamodb", moto_url)
+    dynamodb = _client("dynamodb", streams_url)
     name = f"messages-{uuid.uuid4().hex[:8]}"
     created = dynamodb.create_table(**load().tables["messages"].create_table_kwargs(name))
     return dynamodb, name, created["TableDescription"]["LatestStreamArn"]
@@ -92,9 +99,9 @@ async def _run_until(poller: StreamPoller, done) -> None:
         task.cancel()
 
 
-def _poller(moto_url, arn, function, retries=3) -> StreamPoller:
+def _poller(url, arn, function, retries=3) -> StreamPoller:
     return StreamPoller(
-        _client("dynamodbstreams", moto_url),
+        _client("dynamodbstreams", url),
         arn,
         function,
         "broadcaster",
@@ -105,7 +112,7 @@ def _poller(moto_url, arn, function, retries=3) -> StreamPoller:
     )
 
 
-async def test_batch_is_retried_from_the_first_failed_record(moto_url, table):
+async def test_batch_is_retried_from_the_first_failed_record(streams_url, table):
     """A reported failure at record 3 re-invokes with records 3.. only; earlier ones are done."""
     dynamodb, name, arn = table
     _put(dynamodb, name, 5)
@@ -118,25 +125,27 @@ async def test_batch_is_retried_from_the_first_failed_record(moto_url, table):
         }
 
     function = ScriptedFunction(fail_at_m3)
-    await _run_until(_poller(moto_url, arn, function), lambda: len(function.batches) >= 2)
+    await _run_until(_poller(streams_url, arn, function), lambda: len(function.batches) >= 2)
     assert function.batches[:2] == [["m0", "m1", "m2", "m3", "m4"], ["m3", "m4"]]
 
 
-async def test_function_error_retries_whole_batch(moto_url, table):
+async def test_function_error_retries_whole_batch(streams_url, table):
     """A function error re-invokes with the same records."""
     dynamodb, name, arn = table
     _put(dynamodb, name, 2)
     function = ScriptedFunction("error", "error")
-    await _run_until(_poller(moto_url, arn, function), lambda: len(function.batches) >= 3)
+    await _run_until(_poller(streams_url, arn, function), lambda: len(function.batches) >= 3)
     assert function.batches[:3] == [["m0", "m1"]] * 3
 
 
-async def test_exhausted_retries_go_to_the_failure_destination_and_shard_moves_on(moto_url, table):
+async def test_exhausted_retries_go_to_the_failure_destination_and_shard_moves_on(
+    streams_url, table
+):
     """After the retry limit the records are dead-lettered (logged) and later records flow."""
     dynamodb, name, arn = table
     _put(dynamodb, name, 2)
     function = ScriptedFunction("error", "error", "error")
-    poller = _poller(moto_url, arn, function, retries=2)
+    poller = _poller(streams_url, arn, function, retries=2)
     task = asyncio.create_task(poller.run())
     try:
         deadline = asyncio.get_running_loop().time() + TIMEOUT
@@ -157,5 +166,29 @@ async def test_exhausted_retries_go_to_the_failure_destination_and_shard_moves_o
         while function.batches[-1] != ["later"]:
             assert asyncio.get_running_loop().time() < deadline
             await asyncio.sleep(0.02)
+    finally:
+        task.cancel()
+
+
+async def test_records_flow_when_other_tables_were_written_before_the_first(streams_url, table):
+    """A stream whose shard was still empty when tailing began delivers its first records even
+    after other tables' writes (DynamoDB Local numbers records across tables)."""
+    dynamodb, name, arn = table
+    other = f"other-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(**load().tables["messages"].create_table_kwargs(other))
+    function = ScriptedFunction()
+    poller = _poller(streams_url, arn, function)
+    task = asyncio.create_task(poller.run())
+    try:
+        await asyncio.sleep(0.2)  # the poller takes its iterator while the shard is empty
+        for i in range(3):
+            dynamodb.put_item(TableName=other, Item={"pk": {"S": f"o{i}"}, "sk": {"S": "x"}})
+        _put(dynamodb, name, 2)
+        poller.nudge()
+        deadline = asyncio.get_running_loop().time() + TIMEOUT
+        while sum(len(batch) for batch in function.batches) < 2:
+            assert asyncio.get_running_loop().time() < deadline, f"got {function.batches}"
+            await asyncio.sleep(0.02)
+        assert [m for batch in function.batches for m in batch] == ["m0", "m1"]
     finally:
         task.cancel()

@@ -28,6 +28,15 @@ class RunningStage(LocalStage):
         return self._started()["aws_endpoint"]
 
     @property
+    def dynamodb_endpoint(self) -> str:
+        """Its DynamoDB and DynamoDB Streams (DynamoDB Local, or moto with --dynamodb moto)."""
+        return self._started()["dynamodb_endpoint"]
+
+    def table(self, logical: str) -> str:
+        """The name of one of its tables (``users``, ``messages``, ``connections``)."""
+        return self._started()["tables"][logical]
+
+    @property
     def delivery_url(self) -> str:
         """The ``@connections`` endpoint the stage gives its functions (a server of its own)."""
         return self._started()["delivery_url"]
@@ -39,9 +48,14 @@ class RunningStage(LocalStage):
 
     def client(self, service: str, endpoint_url: str | None = None) -> Any:
         """A boto3 client of ``service`` on the stage's embedded AWS (or ``endpoint_url``)."""
+        default = (
+            self.dynamodb_endpoint
+            if service in ("dynamodb", "dynamodbstreams")
+            else self.aws_endpoint
+        )
         return boto3.client(
             service,
-            endpoint_url=endpoint_url or self.aws_endpoint,
+            endpoint_url=endpoint_url or default,
             region_name="us-east-1",
             aws_access_key_id="local",
             aws_secret_access_key="local",
