@@ -120,6 +120,9 @@ class EmbeddedAws:
         )
         self.endpoint_url = ""
         self.dynamodb_url = dynamodb_endpoint if self.shared_dynamodb else ""
+        # DynamoDB Local deletes expired items itself, within seconds, with REMOVE stream
+        # records from the service, as AWS does (within 48 h); moto never does.
+        self.expires_items = dynamodb == "local"
 
     def start(self) -> str:
         """Start moto (and DynamoDB Local, side by side) on free ports; return moto's URL.

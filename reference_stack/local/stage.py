@@ -173,13 +173,14 @@ class LocalStage:
             for logical, table in self.stack.tables.items()
             if table.ttl_attribute
         }
-        self._tasks = [
-            asyncio.create_task(poller.run(), name="stream-poller"),
-            asyncio.create_task(
-                sweep_forever(self.aws.client("dynamodb"), ttl_tables, c.ttl_sweep_interval),
-                name="ttl-sweeper",
-            ),
-        ]
+        self._tasks = [asyncio.create_task(poller.run(), name="stream-poller")]
+        if not self.aws.expires_items:  # moto keeps expired items: the stage deletes them
+            self._tasks.append(
+                asyncio.create_task(
+                    sweep_forever(self.aws.client("dynamodb"), ttl_tables, c.ttl_sweep_interval),
+                    name="ttl-sweeper",
+                )
+            )
         self.urls = StageUrls(rest_url, ws_url, f"http://{c.host}:{web_port}/", management_url)
         if c.stage_file is not None:
             write_stage_file(c.stage_file, self.urls)

@@ -1,9 +1,10 @@
 """Tails a DynamoDB stream into a function, as Lambda's event source mapping does.
 
 One batch at a time, in order, shard after shard (``shard_reader.py``). The function answers
-with ``batchItemFailures`` (``ReportBatchItemFailures``): the batch is retried from the first failed record; a function
-error retries the whole batch. After ``maximum_retry_attempts`` the remaining records go to the
-on-failure destination — here an ERROR log line naming every record — and the shard moves on.
+with ``batchItemFailures`` (``ReportBatchItemFailures``): the batch is retried from the first
+failed record; a function error retries the whole batch. After ``maximum_retry_attempts`` the
+remaining records go to the on-failure destination — here an ERROR log line naming every record —
+and the shard moves on.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Deletes items whose TTL has passed, which DynamoDB does on AWS and moto never does."""
+"""Deletes items whose TTL has passed, which DynamoDB does on AWS (and DynamoDB Local does)
+but moto never does: the stage runs it when moto serves DynamoDB."""
 
 from __future__ import annotations
 

@@ -1,7 +1,16 @@
-"""`sweep_expired` (reference_stack/local/ttl_sweeper.py) deletes only items past their TTL."""
+"""`sweep_expired` (reference_stack/local/ttl_sweeper.py) deletes only items past their TTL.
+
+The tables here have no TTL setting, so DynamoDB Local's own expiry never acts behind the
+sweeper; the last test shows that expiry, which the stage relies on instead of the sweeper.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
+
+import boto3
 import pytest
 
 from reference_stack.local.ttl_sweeper import sweep_expired
@@ -92,3 +101,30 @@ def test_sweep_reads_the_table_in_small_pages(dynamodb, table):
         dynamodb.meta.events.unregister("provide-client-params.dynamodb.Scan", record)
     assert len(limits) >= 2 and set(limits) == {SCAN_PAGE_ITEMS}
     assert remaining(dynamodb, table) == set()
+
+
+async def test_dynamodb_local_expires_items_itself(dynamodb_local, stack):
+    """With TTL enabled, DynamoDB Local deletes expired items on its own (so the stage runs no
+    sweeper there), and keeps the others."""
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=dynamodb_local,
+        region_name="us-east-1",
+        aws_access_key_id="functional",
+        aws_secret_access_key="functional",
+    )
+    table = f"ft-expiry-{uuid.uuid4().hex[:12]}"
+    dynamodb.create_table(**stack.tables["connections"].create_table_kwargs(table))
+    dynamodb.update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
+    try:
+        now = int(time.time())
+        put(dynamodb, table, "expired", now - 60)
+        put(dynamodb, table, "future", now + 3600)
+        deadline = asyncio.get_running_loop().time() + 60
+        while remaining(dynamodb, table) != {"future"}:
+            assert asyncio.get_running_loop().time() < deadline, remaining(dynamodb, table)
+            await asyncio.sleep(0.5)
+    finally:
+        dynamodb.delete_table(TableName=table)
