@@ -15,7 +15,7 @@ __all__ = [
     "ConnectionGone",
     "Deliveries",
     "DeliveryFailed",
-    "FanoutReport",
+    "DeliveryReport",
     "HandOff",
     "OneAtATime",
     "Poster",
@@ -48,25 +48,26 @@ class Deliveries:
 class Poster(Protocol):
     """Sends one frame to many connections: ``@connections`` POSTs on AWS.
 
-    ``time_left()`` says how many seconds remain for retries (the function's budget).
+    ``deadline`` (``time.monotonic()`` seconds) ends retries: the invocation's own time budget,
+    passed with each call because one poster serves concurrent invocations.
     """
 
-    time_left: Callable[[], float]
-
-    def deliver(self, connection_ids: Sequence[str], data: bytes) -> Deliveries:
+    def deliver(
+        self, connection_ids: Sequence[str], data: bytes, deadline: float | None = None
+    ) -> Deliveries:
         """Post ``data`` to each connection; one failing never stops the others."""
 
 
 class OneAtATime:
-    """A ``Poster`` built on ``post``, one connection after another."""
-
-    time_left: Callable[[], float] = staticmethod(lambda: float("inf"))
+    """A ``Poster`` built on ``post``, one connection after another (retries are the client's)."""
 
     def post(self, connection_id: str, data: bytes) -> None:
         """Deliver ``data``; raises ConnectionGone or DeliveryFailed."""
         raise NotImplementedError
 
-    def deliver(self, connection_ids: Sequence[str], data: bytes) -> Deliveries:
+    def deliver(
+        self, connection_ids: Sequence[str], data: bytes, deadline: float | None = None
+    ) -> Deliveries:
         outcome = Deliveries()
         for connection_id in connection_ids:
             try:
@@ -84,19 +85,49 @@ class OneAtATime:
 
 
 @dataclass
-class FanoutReport:
+class DeliveryReport:
+    """What became of deliveries — one message's, one shard's, a batch's: reports add up.
+
+    ``retried`` recipients were handed to a retry shard (their outcome is that shard's);
+    ``shards`` were handed off to the fan-out function (their outcome is theirs to report);
+    ``skipped`` shards had been delivered by an earlier invocation.
+    """
+
+    messages: int = 0
     delivered: int = 0
-    gone: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    shards: int = 0  # handed off to the fan-out function (their outcome is theirs to report)
+    gone: int = 0
+    failed: int = 0
+    retried: int = 0
+    shards: int = 0
+    skipped: int = 0
+
+    def add(self, other: DeliveryReport) -> None:
+        """Add ``other``'s counts to these."""
+        for name in DeliveryReport.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def counts(self) -> dict[str, int]:
+        """The counts, for a log line."""
+        return {name: getattr(self, name) for name in DeliveryReport.__dataclass_fields__}
+
+    @classmethod
+    def of(cls, outcome: Deliveries) -> DeliveryReport:
+        return cls(
+            delivered=len(outcome.delivered), gone=len(outcome.gone), failed=len(outcome.failed)
+        )
 
 
 class HandOff(Protocol):
     """Takes over a large fan-out (``sharded_fanout.ShardRouter``); None: post it here."""
 
     def __call__(
-        self, message: Message, recipients: list[str], data: bytes, poster: Poster
-    ) -> FanoutReport | None: ...
+        self,
+        message: Message,
+        recipients: list[str],
+        data: bytes,
+        poster: Poster,
+        deadline: float | None = None,
+    ) -> DeliveryReport | None: ...
 
 
 def fan_out(
@@ -105,23 +136,25 @@ def fan_out(
     poster: Poster,
     remove_connection: Callable[[str, str], bool | None],
     hand_off: HandOff | None = None,
-) -> FanoutReport:
+    deadline: float | None = None,
+) -> DeliveryReport:
     """Deliver ``message`` to every recipient; one failing recipient never stops the others.
 
     A recipient that is gone is removed — ``remove_connection(connection_id, room_id)``, the room
     given because the connection's own record may already be gone — and a removal that fails is
     logged and does not stop the rest. ``hand_off`` may take a large room's fan-out over.
+    Retries end at ``deadline`` (``time.monotonic()`` seconds).
     """
     data = encode(message_frame(message)).encode("utf-8")
     recipients = list(recipients)
     if hand_off is not None:
-        handed = hand_off(message, recipients, data, poster)
+        handed = hand_off(message, recipients, data, poster, deadline)
         if handed is not None:
             return handed
-    outcome = poster.deliver(recipients, data)
+    outcome = poster.deliver(recipients, data, deadline)
     remove_gone(outcome.gone, message.room_id, remove_connection)
     log_undelivered(outcome.failed, message_id=message.message_id)
-    return FanoutReport(delivered=len(outcome.delivered), gone=outcome.gone, failed=outcome.failed)
+    return DeliveryReport.of(outcome)
 
 
 def remove_gone(
@@ -150,12 +183,9 @@ def log_undelivered(failed: Iterable[str], **context: object) -> None:
 
 
 @dataclass
-class BatchReport:
-    messages: int = 0
-    delivered: int = 0
-    gone: int = 0
-    failed: int = 0
-    shards: int = 0
+class BatchReport(DeliveryReport):
+    """A stream batch's deliveries, and the record the event source mapping retries from."""
+
     batch_item_failures: list[dict[str, str]] = field(default_factory=list)
 
     def to_response(self) -> dict[str, Any]:
@@ -178,12 +208,14 @@ def process_stream_batch(
     poster: Poster,
     remove_connection: Callable[[str, str], bool | None],
     hand_off: HandOff | None = None,
+    deadline: float | None = None,
 ) -> BatchReport:
     """Fan out every new message in a DynamoDB stream batch, in order.
 
-    When a record cannot be processed (its room's members cannot be read), it is reported as the
-    batch item failure and processing stops there: the event source mapping retries from that
-    record, so the records before it are never delivered twice.
+    When a record cannot be processed (its room's members cannot be read, or its fan-out fails
+    unexpectedly), it is reported as the batch item failure and processing stops there: the
+    event source mapping retries from that record, so the records before it are never
+    delivered twice.
     """
     report = BatchReport()
     for record in records:
@@ -198,10 +230,14 @@ def process_stream_batch(
                 {"itemIdentifier": record["dynamodb"]["SequenceNumber"]}
             )
             break
-        result = fan_out(message, recipients, poster, remove_connection, hand_off)
+        try:
+            result = fan_out(message, recipients, poster, remove_connection, hand_off, deadline)
+        except Exception:
+            log.exception("fanning out message %s failed", message.message_id)
+            report.batch_item_failures.append(
+                {"itemIdentifier": record["dynamodb"]["SequenceNumber"]}
+            )
+            break
         report.messages += 1
-        report.delivered += result.delivered
-        report.gone += len(result.gone)
-        report.failed += len(result.failed)
-        report.shards += result.shards
+        report.add(result)
     return report

@@ -18,22 +18,13 @@ from dataclasses import dataclass
 
 from lambdas.contract.frames import Message
 from lambdas.domain.dispatch import Dispatcher, DispatchFailed
-from lambdas.domain.fanout import FanoutReport, Poster, log_undelivered, remove_gone
+from lambdas.domain.fanout import DeliveryReport, Poster, log_undelivered, remove_gone
 from lambdas.domain.shard_claims import ShardBusy, ShardClaims
 from lambdas.domain.shards import Shard, plan
 
-__all__ = ["ShardReport", "ShardRouter", "deliver_shard"]
+__all__ = ["ShardRouter", "deliver_shard"]
 
 log = logging.getLogger("chatstack.fanout")
-
-
-@dataclass
-class ShardReport:
-    delivered: int = 0
-    gone: int = 0
-    retried: int = 0
-    failed: int = 0
-    skipped: bool = False  # already delivered by an earlier invocation
 
 
 def _dispatched(dispatcher: Dispatcher | None, shard: Shard) -> bool:
@@ -56,26 +47,37 @@ def deliver_shard(
     dispatcher: Dispatcher | None,
     max_attempts: int,
     lease_seconds: float,
-) -> ShardReport:
-    """Deliver one shard, at most once per recipient and attempt.
+    deadline: float | None = None,
+) -> DeliveryReport:
+    """Deliver one shard, at most once per recipient and attempt; retries end at ``deadline``.
+
+    The report counts this shard's recipients, and those of a retry shard delivered here.
 
     Raises:
         ShardBusy: another invocation is delivering this shard (the caller is retried later).
     """
-    report = ShardReport()
     if not claims.claim(shard, lease_seconds):
         log.info("shard %s of %s already delivered", shard.key, shard.message_id)
-        report.skipped = True
-        return report
-    outcome = poster.deliver(shard.connection_ids, shard.data.encode("utf-8"))
-    report.delivered, report.gone = len(outcome.delivered), len(outcome.gone)
+        return DeliveryReport(skipped=1)
+    outcome = poster.deliver(shard.connection_ids, shard.data.encode("utf-8"), deadline)
+    report = DeliveryReport(delivered=len(outcome.delivered), gone=len(outcome.gone))
     remove_gone(outcome.gone, shard.room_id, remove_connection)
     if outcome.failed and shard.attempt < max_attempts:
-        report.retried = len(outcome.failed)
         retry = shard.retry(outcome.failed)
-        if not _dispatched(dispatcher, retry):
-            deliver_shard(
-                retry, poster, claims, remove_connection, None, max_attempts, lease_seconds
+        if _dispatched(dispatcher, retry):
+            report.retried = len(outcome.failed)
+        else:
+            report.add(
+                deliver_shard(
+                    retry,
+                    poster,
+                    claims,
+                    remove_connection,
+                    None,
+                    max_attempts,
+                    lease_seconds,
+                    deadline,
+                )
             )
     else:
         report.failed = len(outcome.failed)
@@ -99,8 +101,13 @@ class ShardRouter:
     lease_seconds: Callable[[], float]
 
     def __call__(
-        self, message: Message, recipients: list[str], data: bytes, poster: Poster
-    ) -> FanoutReport | None:
+        self,
+        message: Message,
+        recipients: list[str],
+        data: bytes,
+        poster: Poster,
+        deadline: float | None = None,
+    ) -> DeliveryReport | None:
         """Hand off ``message``'s shards; None when the room is small enough to post inline."""
         shards = plan(
             message.message_id,
@@ -112,21 +119,24 @@ class ShardRouter:
         )
         if not shards:
             return None
-        report = FanoutReport(shards=len(shards))
+        report = DeliveryReport()
         for shard in shards:
             if _dispatched(self.dispatcher, shard):
+                report.shards += 1
                 continue
             try:
-                here = deliver_shard(
-                    shard,
-                    poster,
-                    self.claims,
-                    self.remove,
-                    self.dispatcher,
-                    self.max_attempts,
-                    self.lease_seconds(),
+                report.add(
+                    deliver_shard(
+                        shard,
+                        poster,
+                        self.claims,
+                        self.remove,
+                        self.dispatcher,
+                        self.max_attempts,
+                        self.lease_seconds(),
+                        deadline,
+                    )
                 )
             except ShardBusy:  # the dispatch did go through: the fan-out function has it
-                continue
-            report.delivered += here.delivered
+                report.shards += 1
         return report

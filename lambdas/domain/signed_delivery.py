@@ -8,9 +8,11 @@ This path keeps botocore where it matters — the credential chain and the SigV4
 keep-alive connections driven by asyncio, so many posts are in flight at once (about 30 µs a
 request; ``benchmarks/delivery_cpu.py`` measures both paths).
 
-Answers: 2xx delivered; 410 gone (the caller removes the connection); 403, 429, 5xx and
-connection errors retried with bounded, jittered backoff while attempts and the time budget
-last; anything else failed.
+Answers: 2xx delivered; 410 gone (the caller removes the connection); 403, 429, 5xx,
+connection errors, timeouts and answers that are not HTTP (``MalformedAnswer``) retried with
+bounded, jittered backoff while attempts and the time budget last; anything else failed. An
+attempt whose answer was lost may have delivered the frame: a retry may then deliver it twice,
+never more often than ``max_attempts`` (clients de-duplicate by ``messageId``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -29,7 +31,7 @@ from botocore.awsrequest import AWSRequest
 
 from lambdas.domain.fanout import ConnectionGone, Deliveries, DeliveryFailed
 
-__all__ = ["RETRYABLE", "SignedPoster"]
+__all__ = ["RETRYABLE", "MalformedAnswer", "SignedPoster", "parse_header", "parse_status_line"]
 
 RETRYABLE = frozenset({403, 429, 500, 502, 503, 504})
 _Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -73,35 +75,79 @@ class _Stale(ConnectionError):
     """The server had closed the kept-alive connection: the request was not read."""
 
 
+class MalformedAnswer(ConnectionError):
+    """The answer is not HTTP/1.x: the attempt failed and the connection cannot be reused."""
+
+
+def parse_status_line(line: bytes) -> tuple[int, bool]:
+    """The status of an HTTP/1.x status line, and whether the connection is kept alive by
+    default (HTTP/1.1). Pure.
+
+    Raises:
+        MalformedAnswer: not ``HTTP/1.x NNN ...`` with a three-digit status.
+    """
+    parts = line.rstrip(b"\r\n").split(b" ", 2)
+    if (
+        len(parts) < 2
+        or parts[0] not in (b"HTTP/1.0", b"HTTP/1.1")
+        or len(parts[1]) != 3
+        or not parts[1].isdigit()
+        or not parts[1].isascii()
+    ):
+        raise MalformedAnswer(f"malformed status line {line[:80]!r}")
+    return int(parts[1]), parts[0] == b"HTTP/1.1"
+
+
+def parse_header(line: bytes) -> tuple[bytes, bytes]:
+    """A header line's lower-case name and stripped value. Pure.
+
+    Raises:
+        MalformedAnswer: no colon, or an empty name.
+    """
+    name, colon, value = line.partition(b":")
+    name = name.strip().lower()
+    if not colon or not name:
+        raise MalformedAnswer(f"malformed header line {line[:80]!r}")
+    return name, value.strip()
+
+
+def _number(text: bytes, base: int = 10) -> int:
+    try:
+        value = int(text.strip(), base)
+    except ValueError:
+        raise MalformedAnswer(f"malformed length {text[:40]!r}") from None
+    if value < 0:
+        raise MalformedAnswer(f"negative length {text[:40]!r}")
+    return value
+
+
 async def _exchange(stream: _Stream, request: bytes) -> tuple[int, bool]:
-    """Send one request; return (status, whether the connection may be reused)."""
+    """Send one request; return (status, whether the connection may be reused).
+
+    Raises:
+        MalformedAnswer: the answer is not HTTP/1.x (the caller closes the connection).
+    """
     reader, writer = stream
     writer.write(request)
     status_line = await reader.readline()
     if not status_line:
         raise _Stale("connection closed before an answer")
-    parts = status_line.split(b" ", 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
-        raise ConnectionError(f"malformed status line {status_line[:80]!r}")
-    status = int(parts[1])
-    keep_alive = parts[0] == b"HTTP/1.1"
+    status, keep_alive = parse_status_line(status_line)
     length, chunked = None, False
     while True:
         line = await reader.readline()
         if line in (b"\r\n", b"\n", b""):
             break
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
+        name, value = parse_header(line)
         if name == b"content-length":
-            length = int(value)
+            length = _number(value)
         elif name == b"transfer-encoding" and b"chunked" in value.lower():
             chunked = True
         elif name == b"connection":
-            keep_alive = value.strip().lower() == b"keep-alive" or (
-                keep_alive and value.strip().lower() != b"close"
-            )
+            token = value.lower()
+            keep_alive = token == b"keep-alive" or (keep_alive and token != b"close")
     if chunked:
-        while size := int((await reader.readline()).split(b";")[0], 16):
+        while size := _number((await reader.readline()).split(b";")[0], 16):
             await reader.readexactly(size + 2)
         await reader.readline()
     elif length is not None:
@@ -125,7 +171,6 @@ class SignedPoster:
         max_attempts: int = 3,
         timeout: float = 5.0,
         base_delay: float = 0.05,
-        time_left: Callable[[], float] | None = None,
     ) -> None:
         url = urlsplit(endpoint_url)
         self._tls = url.scheme == "https"
@@ -141,7 +186,6 @@ class SignedPoster:
         self._max_attempts = max_attempts
         self._timeout = timeout
         self._base_delay = base_delay
-        self.time_left = time_left or (lambda: float("inf"))
         self._ssl = ssl.create_default_context() if self._tls else None
         self._loop = asyncio.new_event_loop()
         self._idle: list[_Stream] = []
@@ -149,14 +193,18 @@ class SignedPoster:
 
     # -- the Poster protocol -----------------------------------------------------------------
 
-    def deliver(self, connection_ids: Sequence[str], data: bytes) -> Deliveries:
-        """Post ``data`` to every connection; one failing never stops the others."""
+    def deliver(
+        self, connection_ids: Sequence[str], data: bytes, deadline: float | None = None
+    ) -> Deliveries:
+        """Post ``data`` to every connection; one failing never stops the others. Retries
+        end at ``deadline`` (``time.monotonic()`` seconds; None: attempts alone bound them)."""
+        deadline = float("inf") if deadline is None else deadline
         with self._lock:
-            return self._loop.run_until_complete(self._deliver_all(connection_ids, data))
+            return self._loop.run_until_complete(self._deliver_all(connection_ids, data, deadline))
 
-    def post(self, connection_id: str, data: bytes) -> None:
+    def post(self, connection_id: str, data: bytes, deadline: float | None = None) -> None:
         """Deliver to one connection; raises ConnectionGone or DeliveryFailed."""
-        outcome = self.deliver([connection_id], data)
+        outcome = self.deliver([connection_id], data, deadline)
         if outcome.gone:
             raise ConnectionGone(connection_id)
         if outcome.failed:
@@ -175,23 +223,26 @@ class SignedPoster:
         head += [f"{name}: {value}" for name, value in signed.headers.items()]
         return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data
 
-    async def _deliver_all(self, connection_ids: Sequence[str], data: bytes) -> Deliveries:
+    async def _deliver_all(
+        self, connection_ids: Sequence[str], data: bytes, deadline: float
+    ) -> Deliveries:
         signer = _Signer(self._credentials.get_frozen_credentials(), "execute-api", self._region)
         outcome = Deliveries()
         pending = iter(connection_ids)
 
         async def sender() -> None:  # one of ``concurrency``: no task per delivery
             for connection_id in pending:
-                result = await self._post(connection_id, data, signer)
+                result = await self._post(connection_id, data, signer, deadline)
                 getattr(outcome, result).append(connection_id)
 
         senders = min(self._concurrency, len(connection_ids))
         await asyncio.gather(*(sender() for _ in range(senders)))
         return outcome
 
-    async def _post(self, connection_id: str, data: bytes, signer: SigV4Auth) -> str:
+    async def _post(
+        self, connection_id: str, data: bytes, signer: SigV4Auth, deadline: float
+    ) -> str:
         """'delivered', 'gone' or 'failed', after the retries the budget allows."""
-        deadline = time.monotonic() + self.time_left()
         for attempt in range(self._max_attempts):
             try:
                 async with asyncio.timeout(self._timeout):

@@ -5,6 +5,7 @@ Rooms above ``CHATSTACK_SHARD_THRESHOLD`` members are handed to the fan-out func
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from lambdas import runtime
@@ -18,9 +19,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     s = runtime.settings()
     store = runtime.connections()
     dispatcher = runtime.dispatcher()
-    poster = runtime.poster()
     # Retries stop a second before the function would time out.
-    poster.time_left = lambda: context.get_remaining_time_in_millis() / 1000 - 1.0
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - 1.0
     router = None
     if dispatcher is not None:
         router = ShardRouter(
@@ -33,6 +33,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             lease_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
         )
     records = event.get("Records", [])
-    report = process_stream_batch(records, store.members, poster, store.remove_gone, router)
-    logger.info("batch fanned out", extra={"records": len(records), **vars(report)})
+    report = process_stream_batch(
+        records, store.members, runtime.poster(), store.remove_gone, router, deadline
+    )
+    logger.info("batch fanned out", extra={"records": len(records), **report.counts()})
     return report.to_response()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import time
 from typing import Any
 
 from lambdas import runtime
@@ -19,17 +19,17 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.error("not a fan-out shard", extra={"error": str(exc)})
         return {"error": str(exc)}
     add_keys(message_id=shard.message_id, shard=shard.key, attempt=shard.attempt)
-    poster = runtime.poster()
-    poster.time_left = lambda: context.get_remaining_time_in_millis() / 1000 - 1.0
+    remaining = context.get_remaining_time_in_millis() / 1000
     report = deliver_shard(
         shard,
-        poster,
+        runtime.poster(),
         runtime.shard_claims(),
         runtime.connections().remove_gone,
         runtime.dispatcher(),
         runtime.settings().shard_attempts,
-        lease_seconds=context.get_remaining_time_in_millis() / 1000,
+        lease_seconds=remaining,
+        deadline=time.monotonic() + remaining - 1.0,  # retries stop a second before the timeout
     )
-    result = dataclasses.asdict(report)
+    result = report.counts()
     logger.info("shard fanned out", extra={"recipients": len(shard.connection_ids), **result})
     return result

@@ -121,12 +121,13 @@ class _LossyPoster:
     def __init__(self, inner: Poster, drops: Callable[[dict[str, Any], int], bool]) -> None:
         self._inner = inner
         self._drops = drops
-        self.time_left = inner.time_left
 
-    def deliver(self, connection_ids: Sequence[str], data: bytes) -> Deliveries:
+    def deliver(
+        self, connection_ids: Sequence[str], data: bytes, deadline: float | None = None
+    ) -> Deliveries:
         frame = json.loads(data)
         kept = [c for i, c in enumerate(connection_ids) if not self._drops(frame, i)]
-        outcome = self._inner.deliver(kept, data)
+        outcome = self._inner.deliver(kept, data, deadline)
         outcome.delivered += [c for c in connection_ids if c not in kept]
         return outcome
 

@@ -2,7 +2,8 @@
 
 It answers POST /{stage}/@connections/{id} by the id's prefix: ``ok`` 200, ``gone`` 410,
 ``boom`` 500, ``flaky`` 500 once, ``throttled`` 429 once, ``sick`` 500 for the first
-``SICK_FAILURES`` requests, ``forbidden`` 403.
+``SICK_FAILURES`` requests, ``forbidden`` 403, ``garbled`` a status line that is not HTTP
+(``HTTP/1.1 2OO OK``) once, then 200.
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif connection_id.startswith("sick") and self._seen(connection_id) <= SICK_FAILURES:
             self._answer(500, {"message": "still sick"})
+        elif connection_id.startswith("garbled") and self._first(connection_id):
+            self.wfile.write(b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n")
+            self.close_connection = True
         elif connection_id.startswith("forbidden"):
             self._answer(403, {"message": "Forbidden"}, {"x-amzn-ErrorType": "ForbiddenException"})
         else:

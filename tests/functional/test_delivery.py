@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import pytest
 
@@ -85,9 +86,7 @@ def test_fan_out_through_the_management_api_isolates_each_failure(poster, receiv
         poster,
         lambda connection_id, room_id: removed.append((connection_id, room_id)),
     )
-    assert report.delivered == 2
-    assert report.gone == ["gone-1="]
-    assert report.failed == ["boom-1="]
+    assert (report.delivered, report.gone, report.failed) == (2, 1, 1)
     assert removed == [("gone-1=", "dev")]
     sent = sorted(r.path.rsplit("/", 1)[-1] for r in received)
     assert sent == sorted(["ok-1=", "gone-1=", "boom-1=", "ok-2="])
@@ -113,10 +112,25 @@ def test_retries_are_bounded(api, path, received):
 def test_signed_path_retries_forbidden_within_the_time_budget(api, received):
     """403 is retried on the signed path, but never past the function's remaining time."""
     poster = poster_for(f"{api.url}/dev", "signed", attempts=5)
-    poster.time_left = lambda: 0.0
     with pytest.raises(DeliveryFailed):
-        poster.post("forbidden-2=", b"{}")
+        poster.post("forbidden-2=", b"{}", deadline=time.monotonic())
     assert len(received) == 1
+
+
+def test_a_malformed_answer_fails_only_that_attempt(api, received):
+    """A status line that is not HTTP (``2OO``) is a failed attempt, retried: the batch's other
+    recipients are delivered and nothing raises."""
+    poster = poster_for(f"{api.url}/dev", "signed", attempts=2)
+    outcome = poster.deliver(["ok-m1=", "garbled-1=", "ok-m2="], b"{}")
+    assert sorted(outcome.delivered) == ["garbled-1=", "ok-m1=", "ok-m2="]
+    assert [r.path.rsplit("/", 1)[-1] for r in received].count("garbled-1=") == 2
+
+
+def test_a_malformed_answer_with_no_attempt_left_is_a_failed_delivery(api, received):
+    """With one attempt, a malformed answer is reported failed for that recipient alone."""
+    poster = poster_for(f"{api.url}/dev", "signed", attempts=1)
+    outcome = poster.deliver(["garbled-2=", "ok-m3="], b"{}")
+    assert (outcome.delivered, outcome.failed) == (["ok-m3="], ["garbled-2="])
 
 
 def test_signed_requests_carry_a_sigv4_signature(api, received):

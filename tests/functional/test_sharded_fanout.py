@@ -218,3 +218,26 @@ def test_a_claim_is_busy_while_leased_taken_over_when_the_lease_ran_out_and_fina
     assert claims.claim(shard, lease_seconds=60, now=1061.0)  # the first claimant crashed
     claims.finish(shard, now=1070.0)
     assert not claims.claim(shard, lease_seconds=60, now=5000.0)
+
+
+def test_a_shard_retried_inline_reports_every_recipient_once(api, claims, store, received):
+    """A shard whose retry is delivered in the same invocation reports the retry's outcome
+    too: every recipient is counted once, delivered, gone or failed."""
+    poster = poster_for(f"{api.url}/dev", "signed", attempts=1)
+    recipients = ("ok-r1=", "ok-r2=", "sick-r3=", "gone-r4=")
+    shard = Shard("m-9", DEFAULT_ROOM, "0000", 1, recipients, "{}")
+    report = deliver_shard(shard, poster, claims, store.remove, None, 3, 30.0)
+    assert (report.delivered, report.gone, report.failed, report.retried) == (3, 1, 0, 0)
+
+
+def test_a_shard_the_broadcaster_delivers_itself_reports_gone_and_failed(
+    api, claims, store, received
+):
+    """A shard the broadcaster could not hand off, posted by itself, adds all its counts
+    (delivered, gone, failed) to the broadcaster's report, not only the delivered."""
+    poster = poster_for(f"{api.url}/dev", "signed", attempts=1)
+    recipients = [*OK[:3], "gone-s1=", "boom-s2="]
+    queue = QueueDispatcher(refuse=("0000", "0001"))
+    report = fan_out(MESSAGE, recipients, poster, store.remove, router(queue, claims, store))
+    assert (report.shards, report.delivered, report.gone) == (0, 3, 1)
+    assert report.failed + report.retried == 1

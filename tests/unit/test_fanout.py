@@ -109,8 +109,7 @@ def test_fan_out_sends_every_recipient_the_exact_broadcast_frame():
         "timestamp": 1_700_000_000_001,
         "clientMessageId": "c-9",
     }
-    assert report.delivered == 3
-    assert report.gone == [] and report.failed == []
+    assert (report.delivered, report.gone, report.failed) == (3, 0, 0)
 
 
 def test_fan_out_removes_a_gone_connection_and_delivers_to_the_rest():
@@ -119,8 +118,7 @@ def test_fan_out_removes_a_gone_connection_and_delivers_to_the_rest():
     report = fan_out(make_message(room="dev"), ["a", "b", "c"], poster, removals)
     assert poster.recipients() == ["a", "b", "c"]
     assert removals.calls == [("b", "dev")]
-    assert report.gone == ["b"]
-    assert report.delivered == 2
+    assert (report.delivered, report.gone) == (2, 1)
 
 
 def test_fan_out_goes_on_after_a_failed_delivery():
@@ -128,8 +126,7 @@ def test_fan_out_goes_on_after_a_failed_delivery():
     poster, removals = FakePoster(failing={"a"}, crashing={"b"}), Removals()
     report = fan_out(make_message(), ["a", "b", "c", "d"], poster, removals)
     assert poster.recipients() == ["a", "b", "c", "d"]
-    assert report.failed == ["a", "b"]
-    assert report.delivered == 2
+    assert (report.delivered, report.failed) == (2, 2)
     assert removals.calls == []
 
 
@@ -139,8 +136,7 @@ def test_fan_out_goes_on_when_removing_a_gone_connection_fails():
     report = fan_out(make_message(), ["a", "b", "c", "d"], poster, removals)
     assert poster.recipients() == ["a", "b", "c", "d"]
     assert removals.calls == [("a", "general"), ("c", "general")]
-    assert report.gone == ["a", "c"]
-    assert report.delivered == 2
+    assert (report.delivered, report.gone) == (2, 2)
 
 
 def test_fan_out_to_nobody_posts_nothing():
@@ -251,3 +247,38 @@ def test_empty_batch_reports_nothing():
     report = process_stream_batch([], lambda r: ["a"], FakePoster(), Removals())
     assert report.to_response() == {"batchItemFailures": []}
     assert report.messages == 0
+
+
+def test_batch_reports_a_record_whose_fan_out_raises_and_stops_there():
+    """A fan-out that raises unexpectedly fails its own record only: the records before it are
+    not retried (so never delivered twice) and the batch does not fail as a whole."""
+
+    class Exploding(FakePoster):
+        def deliver(self, connection_ids, data, deadline=None):
+            if json.loads(data)["messageId"] == "m-2":
+                raise ValueError("invalid literal for int() with base 10: b'2OO'")
+            return super().deliver(connection_ids, data, deadline)
+
+    poster = Exploding()
+    records = [message_record(f"s{n}", make_message(n)) for n in (1, 2, 3)]
+    report = process_stream_batch(records, lambda room: ["a"], poster, Removals())
+    assert report.batch_item_failures == [{"itemIdentifier": "s2"}]
+    assert [json.loads(data)["messageId"] for _, data in poster.posts] == ["m-1"]
+    assert (report.messages, report.delivered) == (1, 1)
+
+
+def test_delivery_reports_add_up_every_count():
+    """A batch's report is the sum of its messages' reports, every count included."""
+    from lambdas.domain.fanout import DeliveryReport
+
+    total = DeliveryReport(messages=1, delivered=2, gone=1)
+    total.add(DeliveryReport(delivered=3, failed=2, retried=1, shards=4, skipped=1))
+    assert total.counts() == {
+        "messages": 1,
+        "delivered": 5,
+        "gone": 1,
+        "failed": 2,
+        "retried": 1,
+        "shards": 4,
+        "skipped": 1,
+    }
