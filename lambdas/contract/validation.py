@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ __all__ = [
     "RoomRequest",
     "SendRequest",
     "SignupRequest",
+    "email_identity",
+    "is_text",
     "parse_action",
     "parse_history",
     "parse_json_object",
@@ -104,11 +107,29 @@ def _string(body: dict[str, Any], field: str) -> str:
 def _text(body: dict[str, Any], field: str) -> str:
     """A string that can be stored: valid Unicode (JSON allows lone surrogates like \\ud800)."""
     value = _string(body, field)
+    if not is_text(value):
+        raise ValidationFailed(f"{field} must be valid Unicode text", field=field)
+    return value
+
+
+def is_text(value: str) -> bool:
+    """Whether ``value`` is valid Unicode text (no lone surrogates): it can be stored."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise ValidationFailed(f"{field} must be valid Unicode text", field=field) from None
-    return value
+        return False
+    return True
+
+
+def email_identity(email: str) -> str:
+    """What makes two e-mail addresses the same account: Unicode caseless matching with
+    compatibility normalisation (NFKC, case folding, NFKC again; Unicode §3.13), after trimming.
+
+    Look-alikes are one address: fullwidth ``ａｄａ@example.com`` is ``ada@example.com``, and
+    ``Straße@…`` is ``STRASSE@…``. Refusing a rare genuine twin (a mailbox ``strasse`` next to
+    ``straße`` on one domain) is the price of never letting a look-alike take a second account.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email.strip()).casefold())
 
 
 def _email(body: dict[str, Any]) -> str:

@@ -6,6 +6,8 @@ says what kind of item it is.
 
 from __future__ import annotations
 
+from lambdas.contract.validation import email_identity
+
 __all__ = [
     "connection_key",
     "dedupe_key",
@@ -23,8 +25,9 @@ def user_key(user_id: str) -> dict[str, dict[str, str]]:
 
 
 def email_key(email: str) -> dict[str, dict[str, str]]:
-    """Users table: the claim on one e-mail address, in lower case, that makes it unique."""
-    return {"pk": {"S": f"email#{email.lower()}"}, "sk": {"S": "claim"}}
+    """Users table: the claim that makes an e-mail address unique, keyed by its identity
+    (``email_identity``: case-folded, look-alikes normalised)."""
+    return {"pk": {"S": f"email#{email_identity(email)}"}, "sk": {"S": "claim"}}
 
 
 def room_partition(room_id: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdas.contract.errors import EmailTaken, InvalidCredentials
-from lambdas.contract.validation import LoginRequest, SignupRequest
+from lambdas.contract.validation import LoginRequest, SignupRequest, is_text
 from lambdas.domain import keys
 from lambdas.domain.passwords import hash_password, verify_against_nothing, verify_password
 from lambdas.domain.retry import retry_transaction_conflicts
@@ -48,7 +48,7 @@ class UserStore:
         """Store ``user`` and claim its e-mail in one transaction.
 
         Raises:
-            EmailTaken: the e-mail (any letter case) is already claimed.
+            EmailTaken: the e-mail (any letter case, or a look-alike) is already claimed.
         """
         now = str(int(time.time() * 1000))
         profile = {
@@ -119,7 +119,8 @@ def login(
     Raises:
         InvalidCredentials: unknown e-mail or wrong password, indistinguishably.
     """
-    found = store.find_by_email(request.email)
+    # An e-mail that is not valid text (a lone surrogate) was never registered: not looked up.
+    found = store.find_by_email(request.email) if is_text(request.email) else None
     if found is None:
         verify_against_nothing(request.password, bcrypt_rounds)
         raise InvalidCredentials()

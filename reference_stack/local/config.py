@@ -13,6 +13,10 @@ __all__ = ["REPO_ROOT", "StageConfig"]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def _cpus_but_one() -> int:
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
 def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(env.get(name) or default)
 
@@ -45,6 +49,12 @@ class StageConfig:
     # each such function has a pool of processes (default 1).
     process_functions: tuple[str, ...] = ("broadcaster", "fanout_shard")
     function_processes: dict[str, int] = field(default_factory=lambda: {"fanout_shard": 2})
+    # Threads per function (Lambda's reserved concurrency); others get ``workers``. bcrypt is
+    # all CPU: the functions that hash leave a core to the rest, so a login storm queues logins
+    # instead of starving every route.
+    function_concurrency: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("signup", "login"), _cpus_but_one())
+    )
     # Sharded fan-out (lambdas/settings.py): None keeps the handlers' defaults.
     shard_threshold: int | None = None
     shard_size: int | None = None

@@ -3,19 +3,29 @@
 API Gateway closes a connection with 1009 when one *frame* is over 32 KB, although a *message*
 (its frames reassembled) may reach 128 KB. aiohttp only limits the reassembled message
 (``max_msg_size``), so the local stage follows the frame boundaries itself: each frame header
-(RFC 6455 §5.2) gives the payload length to skip to the next header.
+(RFC 6455 §5.2) gives the payload length to skip to the next header. It also finds a client
+frame that is not masked, which RFC 6455 §5.1 says the server must close the connection on
+(1002, protocol error) — aiohttp accepts it.
 """
 
 from __future__ import annotations
 
-__all__ = ["FrameSizeLimit"]
+__all__ = ["MESSAGE_TOO_BIG", "PROTOCOL_ERROR", "FrameSizeLimit"]
+
+MESSAGE_TOO_BIG = 1009
+PROTOCOL_ERROR = 1002
 
 
 class FrameSizeLimit:
-    """Follows frame headers across reads; reports the first frame whose payload is too large."""
+    """Follows frame headers across reads; reports the first frame whose payload is too large
+    or, with ``require_mask``, that a client sent unmasked. ``close_code`` and ``reason`` say
+    which, once ``feed`` has reported one."""
 
-    def __init__(self, max_payload_bytes: int) -> None:
+    def __init__(self, max_payload_bytes: int, require_mask: bool = False) -> None:
         self.max_payload_bytes = max_payload_bytes
+        self.require_mask = require_mask
+        self.close_code = 0
+        self.reason = ""
         self._header = bytearray()  # the header read so far, when it spans reads
         self._skip = 0  # payload bytes of the current frame still to come
 
@@ -39,7 +49,12 @@ class FrameSizeLimit:
             if needed is None or len(self._header) < needed:
                 continue
             length = _payload_length(self._header)
+            if self.require_mask and not self._header[1] & 0x80:
+                self.close_code, self.reason = PROTOCOL_ERROR, "client frame is not masked"
+                return max(0, at - len(self._header))
             if length > self.max_payload_bytes:
+                self.close_code = MESSAGE_TOO_BIG
+                self.reason = f"frame exceeds the limit of {self.max_payload_bytes} bytes"
                 return max(0, at - len(self._header))
             self._header.clear()
             self._skip = length

@@ -1,33 +1,73 @@
-"""Runs the handlers as Lambda would: in a worker pool, with a context, under a timeout."""
+"""Runs the handlers as Lambda would: each function apart, with a context, under a timeout.
+
+Each function has its own workers, as each Lambda function scales apart: a storm of logins
+never takes the threads a ``sendMessage`` needs. A function runs either in threads (its
+``concurrency``, default ``workers``) or, for ``process_functions``, in worker processes of its
+own — ``processes[function]`` (default 1) *sandboxes*, each one process, on other cores.
+
+A sandbox whose process dies (killed, out of memory) or whose invocation runs past the
+function's timeout is ended and replaced, as Lambda ends a sandbox; the invocation fails with
+``FunctionCrashed`` (an ``InvocationFailed``), and its caller retries it as Lambda would — the
+stream poller the batch, the Invoke API an asynchronous event, API Gateway not at all.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import logging
 import multiprocessing
+import os
 import signal
 import time
 from collections.abc import Callable, Collection, Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from typing import Any
 
 from reference_stack.definition import Stack
 from reference_stack.local.events import LambdaContext
 from reference_stack.local.logs import log_event
 
-__all__ = ["InvocationFailed", "Invoker"]
+__all__ = ["FunctionCrashed", "InvocationFailed", "Invoker"]
 
 
 class InvocationFailed(Exception):
     """The function raised, or ran past its timeout (Lambda reports both as a function error)."""
 
 
+class FunctionCrashed(InvocationFailed):
+    """The sandbox running the invocation died or was ended at its timeout: it ran for up to
+    ``ran_for`` seconds and may have done part of its work."""
+
+    def __init__(self, message: str, ran_for: float) -> None:
+        super().__init__(message)
+        self.ran_for = ran_for
+
+
 @functools.cache
 def _handler(path: str) -> Callable[[dict[str, Any], Any], Any]:
     module, _, attribute = path.rpartition(".")
     return getattr(importlib.import_module(module), attribute)
+
+
+class _TimedOut(Exception):
+    """The invocation ran past its function's timeout."""
+
+
+async def _within(awaitable: Any, timeout: float) -> Any:
+    """``await awaitable`` for at most ``timeout`` seconds; ``_TimedOut`` past it (a handler's
+    own ``TimeoutError`` propagates as it is)."""
+    try:
+        async with asyncio.timeout(timeout) as scope:
+            return await awaitable
+    except TimeoutError:
+        if scope.expired():
+            raise _TimedOut() from None
+        raise
 
 
 def _worker_started() -> None:
@@ -40,13 +80,85 @@ def _run(path: str, event: dict[str, Any], context: Any) -> Any:
     return _handler(path)(event, context)
 
 
+@dataclass(eq=False)
+class _Sandbox:
+    """One worker process of a process function (a Lambda execution environment)."""
+
+    executor: ProcessPoolExecutor = field(
+        default_factory=lambda: ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_started,
+        )
+    )
+    busy: bool = False
+
+    def pids(self) -> list[int]:
+        processes = self.executor._processes or {}  # the executor's own record of its worker
+        return [pid for pid, process in processes.items() if process.is_alive()]
+
+    def end(self) -> None:
+        """Kill the process (if any) and let the executor go."""
+        for pid in self.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+class _ProcessFunction:
+    """The sandboxes of one process function; at most one invocation runs in each."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.sandboxes: list[_Sandbox] = []
+        self._free: asyncio.Queue[_Sandbox] | None = None
+
+    async def take(self) -> _Sandbox:
+        if self._free is None:  # created here: the environment is set, the loop running
+            self._free = asyncio.Queue()
+            for _ in range(self.size):
+                sandbox = _Sandbox()
+                self.sandboxes.append(sandbox)
+                self._free.put_nowait(sandbox)
+        sandbox = await self._free.get()
+        sandbox.busy = True
+        return sandbox
+
+    def give_back(self, sandbox: _Sandbox, healthy: bool) -> None:
+        assert self._free is not None
+        sandbox.busy = False
+        if not healthy:
+            sandbox.end()
+            self.sandboxes.remove(sandbox)
+            sandbox = _Sandbox()
+            self.sandboxes.append(sandbox)
+        self._free.put_nowait(sandbox)
+
+    def shutdown(self) -> None:
+        for sandbox in self.sandboxes:
+            sandbox.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class _ThreadFunction:
+    """The threads of one function that runs in the stage's process."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"lambda-{name}")
+        self._size = size
+        self._slots: asyncio.Semaphore | None = None
+
+    def slots(self) -> asyncio.Semaphore:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._size)
+        return self._slots
+
+
 class Invoker:
     """Invokes a stack's functions by name; a slow handler occupies one worker, never the loop.
 
-    Handlers run in a pool of threads, except ``process_functions``, which run in worker
-    processes of their own — a pool per function, of ``processes[function]`` (default 1)
-    processes, on other cores, as each Lambda function has its own. Handler code is the same
-    either way.
+    ``concurrency`` caps a thread function's invocations at once (default ``workers``); more
+    wait their turn, and a function's timeout counts from the start of its invocation, not
+    from the wait.
     """
 
     def __init__(
@@ -56,32 +168,46 @@ class Invoker:
         prefix: str,
         process_functions: Collection[str] = (),
         processes: Mapping[str, int] | None = None,
+        concurrency: Mapping[str, int] | None = None,
     ) -> None:
         self._functions = stack.functions
         for function in stack.functions.values():
             _handler(function.handler)  # import every handler now: fail at start, not later
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
+        self._workers = workers
+        self._concurrency = dict(concurrency or {})
         self._process_functions = set(process_functions)
         self._processes = dict(processes or {})
-        self._process_pools: dict[str, ProcessPoolExecutor] = {}
+        self._threads: dict[str, _ThreadFunction] = {}
+        self._sandboxes: dict[str, _ProcessFunction] = {}
         self._prefix = prefix
+        self._in_flight: dict[str, int] = {}
 
-    def _executor(self, function: str) -> Executor:
-        if function not in self._process_functions:
-            return self._pool
-        if function not in self._process_pools:  # created at first use: the environment is set
-            self._process_pools[function] = ProcessPoolExecutor(
-                max_workers=self._processes.get(function, 1),
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_started,
-            )
-        return self._process_pools[function]
+    # -- what the stage's fault plan reaches -----------------------------------------------------
+
+    def in_flight(self, function: str) -> int:
+        """How many invocations of ``function`` are running now."""
+        return self._in_flight.get(function, 0)
+
+    def worker_pids(self, function: str, busy_only: bool = False) -> list[int]:
+        """The processes of a process function's sandboxes (those running an invocation)."""
+        pool = self._sandboxes.get(function)
+        if pool is None:
+            return []
+        return [
+            pid
+            for sandbox in pool.sandboxes
+            if sandbox.busy or not busy_only
+            for pid in sandbox.pids()
+        ]
+
+    # -- invoking --------------------------------------------------------------------------------
 
     async def invoke(self, function: str, event: Any) -> Any:
         """Run ``function`` on ``event`` and return its result.
 
         Raises:
-            InvocationFailed: the handler raised or timed out.
+            InvocationFailed: the handler raised or timed out (``FunctionCrashed``: its sandbox
+                died or was ended).
         """
         spec = self._functions[function]
         context = LambdaContext(
@@ -99,12 +225,19 @@ class Invoker:
         }
         if isinstance(event, dict) and "Records" in event:
             fields["records"] = len(event["Records"])
-        loop = asyncio.get_running_loop()
+        if function in self._process_functions:
+            run = self._in_sandbox(function, spec.handler, event, context, spec.timeout_s)
+        else:
+            run = self._in_thread(function, spec.handler, event, context, spec.timeout_s)
         started = time.perf_counter()
-        future = loop.run_in_executor(self._executor(function), _run, spec.handler, event, context)
+        self._in_flight[function] = self._in_flight.get(function, 0) + 1
         try:
-            result = await asyncio.wait_for(future, timeout=spec.timeout_s)
-        except TimeoutError:
+            result = await run
+        except FunctionCrashed as crash:
+            fields["durationMs"] = round((time.perf_counter() - started) * 1000, 2)
+            log_event("invoke", logging.ERROR, outcome="crashed", error=str(crash), **fields)
+            raise
+        except _TimedOut:
             fields["durationMs"] = round((time.perf_counter() - started) * 1000, 2)
             log_event("invoke", logging.ERROR, outcome="timeout", **fields)
             raise InvocationFailed(f"{function} timed out after {spec.timeout_s} s") from None
@@ -112,6 +245,8 @@ class Invoker:
             fields["durationMs"] = round((time.perf_counter() - started) * 1000, 2)
             log_event("invoke", logging.ERROR, exc_info=True, outcome="error", **fields)
             raise InvocationFailed(f"{function} raised {type(exc).__name__}") from exc
+        finally:
+            self._in_flight[function] -= 1
         fields["durationMs"] = round((time.perf_counter() - started) * 1000, 2)
         if isinstance(result, dict):
             fields["statusCode"] = result.get("statusCode")
@@ -120,7 +255,50 @@ class Invoker:
         log_event("invoke", outcome="ok", **fields)
         return result
 
+    async def _in_thread(
+        self, function: str, handler: str, event: Any, context: Any, timeout: float
+    ) -> Any:
+        pool = self._threads.get(function)
+        if pool is None:
+            size = self._concurrency.get(function, self._workers)
+            pool = self._threads[function] = _ThreadFunction(function, size)
+        loop = asyncio.get_running_loop()
+        async with pool.slots():
+            future = loop.run_in_executor(pool.executor, _run, handler, event, context)
+            return await _within(future, timeout)
+
+    async def _in_sandbox(
+        self, function: str, handler: str, event: Any, context: Any, timeout: float
+    ) -> Any:
+        pool = self._sandboxes.get(function)
+        if pool is None:
+            pool = self._sandboxes[function] = _ProcessFunction(self._processes.get(function, 1))
+        sandbox = await pool.take()
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        healthy = False
+        try:
+            future = loop.run_in_executor(sandbox.executor, _run, handler, event, context)
+            result = await _within(future, timeout)
+            healthy = True
+            return result
+        except _TimedOut:  # Lambda ends the sandbox of an invocation past its timeout
+            raise FunctionCrashed(
+                f"{function} timed out after {timeout} s: its sandbox was ended",
+                time.monotonic() - started,
+            ) from None
+        except BrokenProcessPool:
+            raise FunctionCrashed(
+                f"{function}'s sandbox process died", time.monotonic() - started
+            ) from None
+        except Exception:
+            healthy = True  # the handler raised: the sandbox itself is fine
+            raise
+        finally:
+            pool.give_back(sandbox, healthy)
+
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        for pool in self._process_pools.values():
-            pool.shutdown(wait=True, cancel_futures=True)
+        for threads in self._threads.values():
+            threads.executor.shutdown(wait=False, cancel_futures=True)
+        for pool in self._sandboxes.values():
+            pool.shutdown()

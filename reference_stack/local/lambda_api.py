@@ -6,7 +6,10 @@ there), exactly as on AWS. ``InvocationType``:
 - ``Event``: 202 at once; the function runs in the stage's worker pool. A function error is
   retried ``maximum_retry_attempts`` times (stack.json ``async_invoke``; AWS waits 1 then
   2 minutes, here ``retry_delay`` seconds, doubling); after the last one the event goes to the
-  on-failure destination — here an ERROR log line carrying it.
+  on-failure destination — here an ERROR log line carrying it. An invocation whose sandbox died
+  or was ended at its timeout is retried no sooner than that timeout after it began, as on
+  Lambda (whose first retry waits a minute): whatever it held — a shard claim's lease — has
+  run out by then, so the retry can finish its work.
 - ``RequestResponse`` (default): 200 with the function's result, ``X-Amz-Function-Error`` when
   it failed. ``DryRun``: 204.
 
@@ -24,7 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from reference_stack.definition import Stack
-from reference_stack.local.invoker import InvocationFailed, Invoker
+from reference_stack.local.invoker import FunctionCrashed, InvocationFailed, Invoker
 from reference_stack.local.logs import log_event
 
 __all__ = ["LambdaApi"]
@@ -80,7 +83,7 @@ class LambdaApi:
         if kind == "Event":
             task = asyncio.create_task(self._run_async(function, event))
             self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            task.add_done_callback(self._done)
             return web.Response(status=202)
         if kind != "RequestResponse":
             return _error(400, "InvalidParameterValueException", f"bad invocation type {kind}")
@@ -93,17 +96,34 @@ class LambdaApi:
             )
         return web.json_response(result)
 
+    def _done(self, task: asyncio.Task[None]) -> None:
+        """No asynchronous invocation ends unnoticed."""
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log_event(
+                "async invocation task failed",
+                logging.ERROR,
+                exc_info=False,
+                error=repr(task.exception()),
+            )
+
     async def _run_async(self, function: str, event: Any) -> None:
-        spec = self._stack.functions[function].async_invoke or {}
-        retries = spec.get("maximum_retry_attempts", DEFAULT_ASYNC_RETRIES)
+        spec = self._stack.functions[function]
+        retries = (spec.async_invoke or {}).get("maximum_retry_attempts", DEFAULT_ASYNC_RETRIES)
+        error, wait = "", 0.0
         for attempt in range(retries + 1):
             if attempt:
-                await asyncio.sleep(self._retry_delay * 2 ** (attempt - 1))
+                await asyncio.sleep(max(wait, self._retry_delay * 2 ** (attempt - 1)))
             try:
                 await self._invoker.invoke(function, event)
                 return
+            except FunctionCrashed as exc:
+                error, wait = str(exc), spec.timeout_s - exc.ran_for
             except InvocationFailed as exc:
-                error = str(exc)
+                error, wait = str(exc), 0.0
+            except Exception as exc:  # a fault of the stage itself: logged, and retried
+                log_event("async invocation failed", logging.ERROR, exc_info=True)
+                error, wait = repr(exc), 0.0
         entry = {"function": function, "attempts": retries + 1, "error": error, "event": event}
         self.dead_letters.append(entry)
         log_event(

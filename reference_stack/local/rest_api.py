@@ -1,7 +1,15 @@
-"""The REST API: routes from the stack definition, Lambda proxy events, CORS preflight."""
+"""The REST API: routes from the stack definition, Lambda proxy events, CORS preflight.
+
+Every answer is JSON with the CORS header, API Gateway's own included: a body over 10 MB is
+413, a function error 502, an integration past 29 s 504, a fault of the stage itself 500. A
+request body is passed to the function as sent — API Gateway decompresses nothing unless the
+API enables content encoding, which this one does not — so a gzip-encoded body reaches the
+function as bytes that are not JSON.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from typing import Any
@@ -42,7 +50,13 @@ def _proxy_response(result: Any) -> web.Response:
     return response
 
 
-def build_rest_app(stack: Stack, invoker: Invoker, stage: str, cors_origin: str) -> web.Application:
+def build_rest_app(
+    stack: Stack,
+    invoker: Invoker,
+    stage: str,
+    cors_origin: str,
+    integration_timeout: float = 29.0,
+) -> web.Application:
     """An aiohttp application serving ``/{stage}/…`` like an API Gateway REST API."""
     routes = {(r["method"], r["path"]): r["function"] for r in stack.rest_routes}
     paths = {r["path"] for r in stack.rest_routes}
@@ -71,6 +85,10 @@ def build_rest_app(stack: Stack, invoker: Invoker, stage: str, cors_origin: str)
         query: dict[str, list[str]] = {}
         for name, value in request.query.items():
             query.setdefault(name, []).append(value)
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _gateway_answer(413, "Request Too Long", cors_origin)
         event = rest_event(
             method=request.method,
             resource=path,
@@ -78,17 +96,36 @@ def build_rest_app(stack: Stack, invoker: Invoker, stage: str, cors_origin: str)
             stage=stage,
             headers=headers,
             query=query,
-            body=await request.read(),
+            body=body,
             source_ip=request.remote or "127.0.0.1",
             domain_name=request.host,
             api_id=API_ID,
         )
         try:
-            return _proxy_response(await invoker.invoke(function, event))
+            async with asyncio.timeout(integration_timeout):
+                return _proxy_response(await invoker.invoke(function, event))
         except InvocationFailed as failure:
             log_event("integration failed", logging.ERROR, function=function, error=str(failure))
             return _gateway_answer(502, "Internal server error", cors_origin)
+        except TimeoutError:
+            log_event("integration timed out", logging.ERROR, function=function)
+            return _gateway_answer(504, "Endpoint request timed out", cors_origin)
 
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    @web.middleware
+    async def always_json(request: web.Request, handler: Any) -> web.StreamResponse:
+        """A fault of the stage itself is still answered as API Gateway would: JSON, CORS."""
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            return _gateway_answer(exc.status, exc.reason, cors_origin)
+        except Exception:
+            log_event("REST request failed in the stage", logging.ERROR, exc_info=True)
+            return _gateway_answer(500, "Internal server error", cors_origin)
+
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[always_json],
+        handler_args={"auto_decompress": False},  # bodies reach the function as sent
+    )
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app

@@ -12,19 +12,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from reference_stack.local.logs import log_event
 
-__all__ = ["ShardReader"]
+__all__ = ["Checkpoint", "ShardReader"]
 
 _LOST_POSITION = ("TrimmedDataAccessException", "ExpiredIteratorException")
 
 
 def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where a reader stands: a new reader restored from it reads on right after ``position``
+    (Lambda's event source mapping keeps one per shard, so a restarted poller resumes there)."""
+
+    shard_id: str | None
+    position: str | None
+    queue: tuple[str, ...]
+    done: frozenset[str]
 
 
 class ShardReader:
@@ -44,6 +56,16 @@ class ShardReader:
         self.shard_id: str | None = None
         self.position: str | None = None  # sequence number of the last record returned
         self._iterator: str | None = None
+
+    def checkpoint(self) -> Checkpoint:
+        """Where this reader stands now (after the records it returned)."""
+        return Checkpoint(self.shard_id, self.position, tuple(self._queue), frozenset(self._done))
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        """Continue from ``checkpoint``: the next ``read`` returns what followed it."""
+        self.shard_id, self.position = checkpoint.shard_id, checkpoint.position
+        self._queue, self._done = list(checkpoint.queue), set(checkpoint.done)
+        self._iterator = None
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         return await asyncio.to_thread(getattr(self._streams, method), **kwargs)

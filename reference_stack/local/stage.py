@@ -76,6 +76,7 @@ class LocalStage:
         self._tasks: list[asyncio.Task[None]] = []
         self._invoker: Invoker | None = None
         self._management: ManagementApi | None = None
+        self.poller: StreamPoller | None = None
         self.delivery_url = ""
 
     def _handler_environment(self) -> dict[str, str]:
@@ -116,6 +117,7 @@ class LocalStage:
             prefix=c.table_prefix,
             process_functions=c.process_functions,
             processes=c.function_processes,
+            concurrency=c.function_concurrency,
         )
         # Lambda's Invoke API, for the broadcaster's shards: boto3 clients find it by name.
         self.lambda_api = LambdaApi(
@@ -158,7 +160,13 @@ class LocalStage:
         delivery_port = server.sockets[0].getsockname()[1]
         self.delivery_url = f"http://{c.host}:{delivery_port}/{c.stage}"
         os.environ["CHATSTACK_MANAGEMENT_URL"] = self.delivery_url
-        rest = build_rest_app(self.stack, self._invoker, c.stage, cors_origin="*")
+        rest = build_rest_app(
+            self.stack,
+            self._invoker,
+            c.stage,
+            cors_origin="*",
+            integration_timeout=c.integration_timeout,
+        )
         runner, rest_port = await _site(rest, c.host, c.rest_port)
         self._runners.append(runner)
         rest_url = f"http://{c.host}:{rest_port}/{c.stage}"
@@ -173,7 +181,7 @@ class LocalStage:
             for logical, table in self.stack.tables.items()
             if table.ttl_attribute
         }
-        self._tasks = [asyncio.create_task(poller.run(), name="stream-poller")]
+        poller.start()
         if not self.aws.expires_items:  # moto keeps expired items: the stage deletes them
             self._tasks.append(
                 asyncio.create_task(
@@ -203,6 +211,8 @@ class LocalStage:
     async def stop(self) -> None:
         """Stop tailing the stream, close every connection (running ``$disconnect``), then stop
         the servers and moto."""
+        if self.poller is not None:
+            await self.poller.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -5,6 +5,10 @@ with ``batchItemFailures`` (``ReportBatchItemFailures``): the batch is retried f
 failed record; a function error retries the whole batch. After ``maximum_retry_attempts`` the
 remaining records go to the on-failure destination — here an ERROR log line naming every record —
 and the shard moves on.
+
+The poller keeps a checkpoint — right after the last batch it finished — as Lambda does. It is
+supervised: an unexpected error is logged and the poller goes on from its checkpoint, and so
+does a restarted one (``restart``); a batch it was invoking then is read and invoked again.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 from reference_stack.local.events import stream_event
 from reference_stack.local.invoker import InvocationFailed, Invoker
 from reference_stack.local.logs import log_event
-from reference_stack.local.shard_reader import ShardReader
+from reference_stack.local.shard_reader import Checkpoint, ShardReader
 
 __all__ = ["StreamPoller"]
 
@@ -63,13 +67,50 @@ class StreamPoller:
         self._retry_delay = retry_delay
         self._nudged = asyncio.Event()
         self.dead_letters: list[dict[str, Any]] = []
+        self.checkpoint: Checkpoint | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.restarts = 0
 
     def nudge(self) -> None:
         """Poll now rather than at the next interval (a write has probably just happened)."""
         self._nudged.set()
 
+    def start(self) -> None:
+        """Start polling in a task of its own (supervised: see the module's docstring)."""
+        self._task = asyncio.create_task(self._supervised(), name="stream-poller")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def restart(self) -> None:
+        """Stop the poller wherever it is and start a new one from the checkpoint."""
+        await self.stop()
+        self.restarts += 1
+        log_event("stream poller restarted", checkpoint=str(self.checkpoint))
+        self.start()
+
+    async def _supervised(self) -> None:
+        while True:
+            try:
+                await self.run()
+            except Exception:
+                self.restarts += 1
+                log_event(
+                    "stream poller failed: going on from its checkpoint",
+                    logging.ERROR,
+                    exc_info=True,
+                )
+                await asyncio.sleep(self._poll_interval)
+
     async def run(self) -> None:
+        """Poll for ever, from the checkpoint if there is one."""
         reader = ShardReader(self._streams, self._arn, self._batch_size)
+        if self.checkpoint is not None:
+            reader.restore(self.checkpoint)
         while True:
             self._nudged.clear()
             try:
@@ -80,7 +121,9 @@ class StreamPoller:
                 continue
             if records:
                 await self._deliver(records)
+                self.checkpoint = reader.checkpoint()
                 continue  # there may be more right behind
+            self.checkpoint = reader.checkpoint()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._nudged.wait(), timeout=self._poll_interval)
 

@@ -265,7 +265,8 @@ class WebSocketApi:
 
 
 class _FrameLimitedResponse(web.WebSocketResponse):
-    """A WebSocket response that also closes with 1009 when one frame is over the frame limit.
+    """A WebSocket response that also closes with 1009 when one frame is over the frame limit,
+    and with 1002 when a client frame is not masked (RFC 6455 §5.1).
 
     aiohttp limits only the reassembled message (``max_msg_size``); here the connection's raw
     bytes pass through ``FrameSizeLimit`` before aiohttp's own parser, and the first frame over
@@ -282,16 +283,17 @@ class _FrameLimitedResponse(web.WebSocketResponse):
         handler = request.protocol
         early, handler._message_tail = handler._message_tail, b""  # bytes sent with the handshake
         super()._post_start(request, protocol, writer)
+        limit = FrameSizeLimit(self._max_frame_bytes, require_mask=True)
         handler._payload_parser = _GuardedParser(
-            handler._payload_parser, FrameSizeLimit(self._max_frame_bytes), self._frame_too_large
+            handler._payload_parser, limit, lambda: self._refuse_frame(limit)
         )
         if early:
             handler.data_received(early)
 
-    def _frame_too_large(self) -> None:
-        error = WebSocketError(
-            WSCloseCode.MESSAGE_TOO_BIG, f"frame exceeds the limit of {self._max_frame_bytes} bytes"
-        )
+    def _refuse_frame(self, limit: FrameSizeLimit) -> None:
+        """Fail the connection as aiohttp fails a message over its limit: it closes with the
+        code of the ``WebSocketError`` (1009 too large, 1002 unmasked)."""
+        error = WebSocketError(limit.close_code, limit.reason)
         self._reader.set_exception(error)  # type: ignore[union-attr]
 
 

@@ -280,3 +280,29 @@ def test_login_refuses_a_lone_surrogate_password_for_an_unknown_email(store):
     """An unknown e-mail is INVALID_CREDENTIALS whatever the password, as for a known one."""
     with pytest.raises(InvalidCredentials):
         log_in(store, email="nobody@example.com", password="abcdefgh\ud800")
+
+
+@pytest.mark.parametrize(
+    ("registered", "look_alike"),
+    [
+        ("ada@example.com", "ａｄａ@ｅｘａｍｐｌｅ.ｃｏｍ"),  # fullwidth letters
+        ("Straße@example.com", "STRASSE@example.com"),  # ß folds to ss
+        ("ﬁnn@example.com", "finn@example.com"),  # the fi ligature
+        ("Ǆemo@example.com", "ǆemo@example.com"),  # titlecase digraphs
+    ],
+)
+def test_a_look_alike_email_is_the_same_account(store, registered, look_alike):
+    """E-mails are compared after NFKC normalisation and case folding: a look-alike cannot
+    register a second account, and logs into the first."""
+    user = register(store, email=registered)
+    with pytest.raises(EmailTaken):
+        register(store, email=look_alike, username="Impostor")
+    assert log_in(store, email=look_alike).user.user_id == user.user_id
+
+
+def test_login_with_an_email_that_is_not_text_is_invalid_credentials(store):
+    """An e-mail holding a lone surrogate could never register: the answer is 401, as for any
+    unknown e-mail, not an error."""
+    register(store)
+    with pytest.raises(InvalidCredentials):
+        log_in(store, email="ada\ud800@example.com")

@@ -184,3 +184,18 @@ async def test_a_410_during_the_handshake_leaves_the_new_connection_in_place(rac
             await peer.message(lambda f, w=where: f["roomId"] == w and f["message"] == "hi")
     finally:
         await peer.close()
+
+
+async def test_an_unmasked_client_frame_closes_with_1002_unrouted(stage, user, dynamodb):
+    """RFC 6455 says a server must close on a client frame that is not masked: 1002, and the
+    frame is never routed."""
+    from tests.support.raw_ws import RawSocket, frame
+
+    raw = await RawSocket.connect(stage.ws_url, user.token)
+    try:
+        await raw.send(frame(b'{"action":"joinRoom","roomId":"unmasked-room"}', masked=False))
+        frames, code = await raw.until_closed()
+    finally:
+        raw.close()
+    assert code == 1002
+    assert frames == []

@@ -41,3 +41,23 @@ def fails_once(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if len(calls) == 1:
         raise RuntimeError("first attempt fails")
     return {"ok": True}
+
+
+def dies(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Kills its own process when the event asks (a sandbox dying mid-invocation)."""
+    import os
+    import signal
+
+    if event.get("die"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return {"pid": os.getpid()}
+
+
+def hangs(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Never returns within any test's timeout unless the event says not to wait."""
+    import os
+    import time
+
+    if event.get("wait"):
+        time.sleep(60)
+    return {"pid": os.getpid()}

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from reference_stack.definition import Stack
-from reference_stack.local.invoker import InvocationFailed, Invoker
+from reference_stack.local.invoker import FunctionCrashed, InvocationFailed, Invoker
 from tests.local_stage import fake_handlers
 from tests.local_stage.stacks import fake_function, fake_stack
 
@@ -44,3 +44,52 @@ async def test_timeout_is_an_invocation_failure():
     with pytest.raises(InvocationFailed, match="timed out"):
         await invoker.invoke("sleepy", {})
     invoker.shutdown()
+
+
+async def test_a_sandbox_that_dies_is_replaced_and_the_next_invocation_runs():
+    """A worker process killed mid-invocation fails that invocation (FunctionCrashed, so its
+    caller retries it) and a new process serves the next one: the function is not lost."""
+    invoker = Invoker(_stack(dies=("dies", 30)), workers=1, prefix="t", process_functions={"dies"})
+    try:
+        first = await invoker.invoke("dies", {})
+        with pytest.raises(FunctionCrashed):
+            await invoker.invoke("dies", {"die": True})
+        again = await invoker.invoke("dies", {})
+        assert again["pid"] != first["pid"]
+    finally:
+        invoker.shutdown()
+
+
+async def test_an_invocation_past_its_timeout_ends_its_sandbox():
+    """As Lambda does, a process function's invocation past its timeout ends its process; the
+    next invocation gets a fresh one."""
+    invoker = Invoker(
+        _stack(hangs=("hangs", 1.0)), workers=1, prefix="t", process_functions={"hangs"}
+    )
+    try:
+        first = await invoker.invoke("hangs", {})
+        with pytest.raises(FunctionCrashed, match="timed out"):
+            await invoker.invoke("hangs", {"wait": True})
+        assert first["pid"] not in invoker.worker_pids("hangs")
+        assert (await invoker.invoke("hangs", {}))["pid"] != first["pid"]
+    finally:
+        invoker.shutdown()
+
+
+async def test_one_function_at_its_concurrency_never_holds_up_another():
+    """Each function has workers of its own: invocations of one, all slots taken, leave
+    another function's invocation free to run (a login storm never delays a route)."""
+    invoker = Invoker(
+        _stack(slow=("slow", 30), fast=("fast", 5)), workers=2, prefix="t", concurrency={"slow": 2}
+    )
+    fake_handlers.release.clear()
+    blocked = [asyncio.create_task(invoker.invoke("slow", {})) for _ in range(3)]
+    try:
+        await asyncio.to_thread(fake_handlers.started.wait, 5)
+        fast = await asyncio.wait_for(invoker.invoke("fast", {}), timeout=10)
+        assert fast["body"] == "t-fast"
+        assert invoker.in_flight("slow") == 3  # two running, one waiting for a slot
+    finally:
+        fake_handlers.release.set()
+        await asyncio.gather(*blocked)
+        invoker.shutdown()

@@ -192,3 +192,54 @@ async def test_records_flow_when_other_tables_were_written_before_the_first(stre
         assert [m for batch in function.batches for m in batch] == ["m0", "m1"]
     finally:
         task.cancel()
+
+
+async def _until(condition, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + TIMEOUT
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_restarted_poller_goes_on_from_its_checkpoint(streams_url, table):
+    """A poller restarted between batches invokes only the records written since the last batch
+    it finished — none twice, none skipped — as Lambda's event source mapping resumes."""
+    dynamodb, name, arn = table
+    _put(dynamodb, name, 2)
+    function = ScriptedFunction()
+    poller = _poller(streams_url, arn, function)
+    poller.start()
+    try:
+        await _until(lambda: len(function.batches) == 1, "the first batch")
+        await poller.restart()
+        dynamodb.put_item(
+            TableName=name,
+            Item={"pk": {"S": "room#r"}, "sk": {"S": "9#x"}, "messageId": {"S": "m9"}},
+        )
+        poller.nudge()
+        await _until(lambda: len(function.batches) == 2, "the batch after the restart")
+        assert function.batches == [["m0", "m1"], ["m9"]]
+    finally:
+        await poller.stop()
+
+
+async def test_a_poller_that_fails_unexpectedly_is_restarted_and_retries_its_batch(
+    streams_url, table
+):
+    """An error the poller does not expect (not a function error) is logged and the poller
+    goes on from its checkpoint, invoking the interrupted batch again: it never dies unnoticed."""
+    dynamodb, name, arn = table
+    _put(dynamodb, name, 2)
+
+    def unexpected(event: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("a bug in the stage")
+
+    function = ScriptedFunction(unexpected)
+    poller = _poller(streams_url, arn, function)
+    poller.start()
+    try:
+        await _until(lambda: len(function.batches) == 2, "the batch to be invoked again")
+        assert function.batches == [["m0", "m1"], ["m0", "m1"]]
+        assert poller.restarts == 1
+    finally:
+        await poller.stop()

@@ -79,3 +79,18 @@ def test_an_unmasked_frame_is_measured_too():
     """The mask key is optional in the header: its absence does not shift the boundaries."""
     guard = FrameSizeLimit(LIMIT)
     assert guard.feed(frame(LIMIT, masked=False) + frame(LIMIT + 1, masked=False)) == LIMIT + 4
+
+
+def test_an_unmasked_client_frame_is_found_when_masks_are_required():
+    """RFC 6455 §5.1: the server closes on a client frame that is not masked (1002)."""
+    guard = FrameSizeLimit(LIMIT, require_mask=True)
+    good = frame(10)
+    assert guard.feed(good + frame(10, masked=False)) == len(good)
+    assert (guard.close_code, guard.reason) == (1002, "client frame is not masked")
+
+
+def test_a_frame_over_the_limit_says_1009():
+    """The reported code tells a frame too large (1009) from an unmasked one."""
+    guard = FrameSizeLimit(LIMIT, require_mask=True)
+    assert guard.feed(frame(LIMIT + 1)) == 0
+    assert guard.close_code == 1009

@@ -73,3 +73,41 @@ def test_verify_against_nothing_always_answers_false():
 def test_verify_against_nothing_answers_false_for_a_lone_surrogate():
     """Like verify_password, the unknown-e-mail path answers False for an unencodable password."""
     assert verify_against_nothing("correct horse\ud800", ROUNDS) is False
+
+
+class _CountingCheck:
+    """Wraps bcrypt.checkpw: every call is recorded with the length of what it checked."""
+
+    def __init__(self, monkeypatch):
+        import bcrypt
+
+        self.calls: list[int] = []
+        real = bcrypt.checkpw
+
+        def checkpw(candidate, hashed):
+            self.calls.append(len(candidate))
+            return real(candidate, hashed)
+
+        monkeypatch.setattr(bcrypt, "checkpw", checkpw)
+
+
+@pytest.mark.parametrize(
+    "attempt", ["correct horse", "wrong horse", "x" * 73, "é" * 50, "\ud800 lone surrogate"]
+)
+def test_every_password_costs_one_bcrypt_check(stored, monkeypatch, attempt):
+    """A password over 72 bytes or holding a lone surrogate is checked by bcrypt like any other
+    (never an early False): a login costs the same whatever the password, so its time cannot
+    tell a known e-mail from an unknown one."""
+    counting = _CountingCheck(monkeypatch)
+    verify_password(attempt, stored)
+    verify_against_nothing(attempt, ROUNDS)
+    assert len(counting.calls) == 2
+    assert all(0 < n <= 72 for n in counting.calls)
+
+
+def test_a_password_whose_first_72_bytes_match_is_still_refused():
+    """bcrypt reads 72 bytes: a longer attempt starting with the whole password never passes."""
+    password = "p" * 72
+    hashed = hash_password(password, ROUNDS)
+    assert verify_password(password, hashed) is True
+    assert verify_password(password + "extra", hashed) is False
