@@ -25,7 +25,7 @@ locals {
       # (this reference orders it after) changes the readers' configuration, so Lambda runs
       # their next invocation in new containers, which read the new key.
       CHATSTACK_JWT_SECRET_VERSION     = tostring(aws_ssm_parameter.jwt_secret.value_wo_version)
-      CHATSTACK_MANAGEMENT_URL         = "https://${aws_apigatewayv2_api.ws.id}.execute-api.${local.region}.amazonaws.com/${var.stage}"
+      CHATSTACK_MANAGEMENT_URL         = "https://${aws_apigatewayv2_api.ws.id}.execute-api.${local.region}.${local.dns_suffix}/${var.stage}"
       CHATSTACK_CORS_ORIGIN            = local.cors_origin
       CHATSTACK_BCRYPT_ROUNDS          = tostring(var.settings.bcrypt_rounds)
       CHATSTACK_TOKEN_TTL_SECONDS      = tostring(var.settings.token_ttl_seconds)
@@ -96,7 +96,7 @@ data "aws_iam_policy_document" "lambda_assume" {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
+      identifiers = [local.principal["lambda"]]
     }
     condition {
       test     = "StringEquals"
@@ -156,8 +156,8 @@ data "aws_iam_policy_document" "function" {
         test     = "StringEquals"
         variable = "kms:ViaService"
         values = concat(
-          length(each.value.tables) > 0 ? ["dynamodb.${local.region}.amazonaws.com"] : [],
-          each.value.reads_jwt_secret ? ["ssm.${local.region}.amazonaws.com"] : [],
+          length(each.value.tables) > 0 ? ["dynamodb.${local.region}.${local.dns_suffix}"] : [],
+          each.value.reads_jwt_secret ? ["ssm.${local.region}.${local.dns_suffix}"] : [],
         )
       }
     }

@@ -53,7 +53,7 @@ resource "aws_lambda_permission" "rest" {
   statement_id  = "rest-${each.value.method}-${each.value.path_part}"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this[each.value.function].function_name
-  principal     = "apigateway.amazonaws.com"
+  principal     = local.principal["apigateway"]
   source_arn    = "${aws_api_gateway_rest_api.rest.execution_arn}/${var.stage}/${each.value.method}${each.value.path}"
 }
 
@@ -185,7 +185,7 @@ resource "aws_api_gateway_stage" "rest" {
     })
   }
 
-  depends_on = [aws_api_gateway_account.this, aws_cloudwatch_log_group.rest_execution]
+  depends_on = [aws_cloudwatch_log_group.rest_execution]
 }
 
 resource "aws_api_gateway_method_settings" "rest" {

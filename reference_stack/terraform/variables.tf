@@ -136,12 +136,6 @@ variable "ws_throttle" {
   default = { rate = 500, burst = 1000 }
 }
 
-variable "manage_api_gateway_account" {
-  description = "Set API Gateway's account-wide CloudWatch Logs role (needed for stage logs). Turn off if the account already sets it elsewhere: it is one setting per account and region."
-  type        = bool
-  default     = true
-}
-
 variable "deletion_protection" {
   description = "DynamoDB deletion protection. Default (null): on for prod only."
   type        = bool

@@ -67,7 +67,7 @@ data "aws_iam_policy_document" "web_bucket" {
     resources = ["${aws_s3_bucket.web.arn}/*"]
     principals {
       type        = "Service"
-      identifiers = ["cloudfront.amazonaws.com"]
+      identifiers = [local.principal["cloudfront"]]
     }
     condition {
       test     = "StringEquals"

@@ -38,7 +38,7 @@ resource "aws_lambda_permission" "ws" {
   statement_id  = "websocket-${trimprefix(each.key, "$")}"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this[each.value].function_name
-  principal     = "apigateway.amazonaws.com"
+  principal     = local.principal["apigateway"]
   source_arn    = "${aws_apigatewayv2_api.ws.execution_arn}/${var.stage}/${each.key}"
 }
 
@@ -89,7 +89,6 @@ resource "aws_apigatewayv2_stage" "ws" {
   depends_on = [
     aws_apigatewayv2_route.route,
     aws_apigatewayv2_route_response.route,
-    aws_api_gateway_account.this,
     aws_cloudwatch_log_group.ws_execution,
   ]
 }

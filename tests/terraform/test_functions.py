@@ -193,24 +193,29 @@ def test_the_code_only_ever_posts_to_connections():
 
 
 def test_the_management_url_is_this_apis_stage():
-    """CHATSTACK_MANAGEMENT_URL: https://{ws api id}.execute-api.{region}.amazonaws.com/{stage}"""
+    """CHATSTACK_MANAGEMENT_URL: https://{ws api id}.execute-api.{region}.{dns suffix}/{stage},
+    the partition's DNS suffix (amazonaws.com, amazonaws.com.cn…), the provider's region."""
     expression = locals_("lambda.tf")["env_values"]
     expected = (
         'CHATSTACK_MANAGEMENT_URL = "https://${aws_apigatewayv2_api.ws.id}'
-        '.execute-api.${local.region}.amazonaws.com/${var.stage}"'
+        '.execute-api.${local.region}.${local.dns_suffix}/${var.stage}"'
     )
     assert expected in expression
-    assert locals_("main.tf")["region"] == "${data.aws_region.current.region}"
+    assert locals_("main.tf")["region"] == "${var.region}"
+    assert locals_("main.tf")["dns_suffix"] == "${data.aws_partition.current.dns_suffix}"
 
 
 def test_the_jwt_secret_is_generated_kept_in_ssm_and_read_at_run_time(tmp_path):
-    """random_password → SSM SecureString (write-only); functions get only its name."""
+    """A generated password → SSM SecureString (write-only); functions get only its name."""
     parameter = RESOURCES[("aws_ssm_parameter", "jwt_secret")]
     assert parameter["type"] == "SecureString"
-    assert parameter["value_wo"] == "${ephemeral.random_password.jwt_secret.result}"
+    assert parameter["value_wo"] == (
+        "${ephemeral.aws_secretsmanager_random_password.jwt_secret.random_password}"
+    )
     assert "value" not in parameter and "insecure_value" not in parameter
     assert parameter["key_id"] == "${aws_kms_key.main.arn}"
-    assert ("random_password", "jwt_secret") in blocks("ephemeral")
+    generated = blocks("ephemeral")[("aws_secretsmanager_random_password", "jwt_secret")]
+    assert generated["password_length"] == 64 and generated["exclude_punctuation"] is True
     assert (
         "CHATSTACK_JWT_SECRET_PARAM = aws_ssm_parameter.jwt_secret.name"
         in (locals_("lambda.tf")["env_values"])

@@ -120,3 +120,25 @@ def test_every_reference_names_an_attribute_the_resource_exports():
                 if attribute not in known.get("attributes", []) + known.get("arguments", []):
                     found.append(f"{file}: {data}{type_}.{name}.{attribute}")
     assert found == [], "\n".join(found)
+
+
+def test_no_partition_is_hard_coded():
+    """Endpoints, principals and ARNs come from the partition (aws, aws-cn, aws-us-gov): no .tf
+    file spells amazonaws.com or arn:aws: itself."""
+    found = []
+    for path in sorted(TF_DIR.rglob("*.tf")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if "amazonaws.com" in code or "arn:aws:" in code:
+                found.append(f"{path.relative_to(TF_DIR)}:{number}: {line.strip()}")
+    assert found == [], "\n".join(found)
+
+
+def test_api_gateways_account_setting_is_not_part_of_a_stage():
+    """The CloudWatch role is one setting per account and region: the stage module never sets
+    it (destroying a stage would take it from the others); account/ does, once, on opt-in."""
+    stage = "".join(p.read_text(encoding="utf-8") for p in TF_DIR.glob("*.tf"))
+    assert "aws_api_gateway_account" not in stage
+    assert "manage_api_gateway_account" not in stage
+    account = (TF_DIR / "account" / "main.tf").read_text(encoding="utf-8")
+    assert 'resource "aws_api_gateway_account" "this"' in account
