@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--rest-url", help="the stage's REST API URL")
     target.add_argument("--ws-url", help="the stage's WebSocket API URL")
     target.add_argument("--jwt-secret", help="the stage's signing key, to check token expiry")
+    target.add_argument(
+        "--jwt-secret-param",
+        metavar="NAME",
+        help="an SSM parameter holding the signing key (a deployed stage: "
+        "/chatstack/STAGE/jwt-secret), read with your own AWS credentials",
+    )
     parser.add_argument("--profile", default=None, help="profiles the stage implements (core)")
     parser.add_argument("--timeout", type=float, help="seconds for every wait (default 5)")
     parser.add_argument(
@@ -53,6 +59,7 @@ def pytest_arguments(args: argparse.Namespace, extra: list[str]) -> list[str]:
         ("--rest-url", args.rest_url),
         ("--ws-url", args.ws_url),
         ("--jwt-secret", args.jwt_secret),
+        ("--jwt-secret-param", args.jwt_secret_param),
         ("--profile", args.profile),
         ("--conformance-timeout", args.timeout),
         ("--junit-xml", args.junit_xml),

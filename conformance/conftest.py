@@ -10,6 +10,7 @@ from conformance.plugin import (  # noqa: F401 - pytest finds hooks and fixtures
     pytest_configure,
     record_latencies,
     rest,
+    signing_key,
     target,
     user,
 )

@@ -6,6 +6,8 @@ Options (each also from the environment):
 - ``--stage FILE`` (``CHATSTACK_STAGE_FILE``): a stage file, the local stage's or
   ``terraform output -json``.
 - ``--jwt-secret`` (``CHATSTACK_CONFORMANCE_JWT_SECRET``): lets SEC-006 forge an expired token.
+- ``--jwt-secret-param`` (``CHATSTACK_CONFORMANCE_JWT_SECRET_PARAM``): the SSM parameter holding
+  that key on a deployed stage, read with the caller's own AWS credentials.
 - ``--profile`` (``CHATSTACK_CONFORMANCE_PROFILE``): profiles the stage implements (``core``).
 - ``--conformance-timeout`` (``CHATSTACK_CONFORMANCE_TIMEOUT``): seconds per wait (default 5).
 - ``--results-json FILE``: every check's verdict, the target and the latencies, as JSON.
@@ -33,7 +35,7 @@ import aiohttp
 import pytest
 
 from conformance.client import Peer, Rest, User
-from conformance.target import LocalStage, Target, TargetError, resolve
+from conformance.target import LocalStage, Target, TargetError, read_signing_key, resolve
 from conformance.verdicts import (
     EXIT_CODES,
     LEVELS,
@@ -76,6 +78,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ws-url", help="the stage's WebSocket API URL")
     group.addoption("--stage", dest="stage_file", help="a stage file (either shape)")
     group.addoption("--jwt-secret", help="the stage's signing key (enables SEC-006)")
+    group.addoption(
+        "--jwt-secret-param",
+        help="an SSM parameter holding the signing key, read with your AWS credentials",
+    )
     group.addoption("--profile", help="comma-separated profiles the stage implements (core)")
     group.addoption("--conformance-timeout", type=float, help="seconds per wait (default 5)")
     group.addoption("--results-json", help="write every check's verdict to this file")
@@ -271,7 +277,11 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
     local: LocalStage | None = None
     try:
         given = resolve(
-            option("rest_url"), option("ws_url"), option("stage_file"), option("jwt_secret")
+            option("rest_url"),
+            option("ws_url"),
+            option("stage_file"),
+            option("jwt_secret"),
+            option("jwt_secret_param"),
         )
         if given is None:
             local = LocalStage()
@@ -288,6 +298,23 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
     yield given
     if local is not None:
         local.stop()
+
+
+@pytest.fixture(scope="session")
+def signing_key(target: Target) -> str:
+    """The stage's JWT key: given, or read from SSM by name; the checks needing it are skipped
+    when neither was given, and are harness errors when the parameter cannot be read."""
+    if target.jwt_secret:
+        return target.jwt_secret
+    if not target.jwt_secret_param:
+        pytest.skip(
+            "needs the stage's signing key: pass --jwt-secret, or --jwt-secret-param NAME to "
+            "read it from SSM with your AWS credentials"
+        )
+    try:
+        return read_signing_key(target.jwt_secret_param, target.rest_url)
+    except TargetError as exc:
+        pytest.fail(f"harness: {exc}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

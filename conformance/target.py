@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LocalStage", "Target", "TargetError", "read_stage_file"]
+__all__ = ["LocalStage", "Target", "TargetError", "read_signing_key", "read_stage_file"]
 
 
 class TargetError(Exception):
@@ -34,6 +35,7 @@ class Target:
     ws_url: str
     source: str
     jwt_secret: str | None = None
+    jwt_secret_param: str | None = None  # an SSM parameter holding it (a deployed stage)
 
 
 def _value(entry: Any) -> Any:
@@ -135,7 +137,11 @@ class LocalStage:
 
 
 def resolve(
-    rest_url: str | None, ws_url: str | None, stage_file: str | None, jwt_secret: str | None
+    rest_url: str | None,
+    ws_url: str | None,
+    stage_file: str | None,
+    jwt_secret: str | None,
+    jwt_secret_param: str | None = None,
 ) -> Target | None:
     """The target from options, else from ``CHATSTACK_*`` variables; None means start one."""
     env = os.environ
@@ -143,11 +149,38 @@ def resolve(
     ws_url = ws_url or env.get("CHATSTACK_WS_URL")
     stage_file = stage_file or env.get("CHATSTACK_STAGE_FILE")
     jwt_secret = jwt_secret or env.get("CHATSTACK_CONFORMANCE_JWT_SECRET")
+    param = jwt_secret_param or env.get("CHATSTACK_CONFORMANCE_JWT_SECRET_PARAM")
     if rest_url or ws_url:
         if not (rest_url and ws_url):
             raise TargetError("give both --rest-url and --ws-url")
-        return Target(rest_url.rstrip("/"), ws_url.rstrip("/"), "urls", jwt_secret)
+        return Target(rest_url.rstrip("/"), ws_url.rstrip("/"), "urls", jwt_secret, param)
     if stage_file:
         rest_url, ws_url = read_stage_file(Path(stage_file))
-        return Target(rest_url, ws_url, f"stage file {stage_file}", jwt_secret)
+        return Target(rest_url, ws_url, f"stage file {stage_file}", jwt_secret, param)
     return None
+
+
+_EXECUTE_API = re.compile(r"^[a-z]+://[^./]+\.execute-api\.([a-z0-9-]+)\.")
+
+
+def read_signing_key(parameter: str, rest_url: str) -> str:
+    """The stage's signing key, read from the SSM SecureString ``parameter`` with the caller's
+    own AWS credentials — in the region of the stage's ``execute-api`` URL, else the caller's.
+
+    Raises:
+        TargetError: the parameter cannot be read (credentials, permission, name, region).
+    """
+    import boto3  # a library, as aiohttp is: nothing of the product
+    import botocore.exceptions
+
+    found = _EXECUTE_API.match(rest_url)
+    region = found.group(1) if found else boto3.session.Session().region_name or "us-east-1"
+    try:
+        answer = boto3.client("ssm", region_name=region).get_parameter(
+            Name=parameter, WithDecryption=True
+        )
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        raise TargetError(
+            f"cannot read the signing key from SSM parameter {parameter} ({region}): {exc}"
+        ) from None
+    return answer["Parameter"]["Value"]

@@ -10,10 +10,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 stage="dev"
-approve=()
+approve="" # a plain word, not an array: bash 3.2 (macOS) calls an empty "${array[@]}" unbound
 for arg in "$@"; do
   case "$arg" in
-    --yes) approve=(-auto-approve) ;;
+    --yes) approve="-auto-approve" ;;
     -*) fail "unknown option $arg (usage: cleanup.sh [dev|staging|prod] [--yes])" ;;
     *) stage="$arg" ;;
   esac
@@ -28,20 +28,21 @@ terraform -chdir="$tf_dir" workspace select "$stage" >/dev/null 2>&1 ||
   fail "no Terraform workspace '$stage' in $tf_dir: nothing deployed from this checkout"
 
 # Destroying evaluates the whole configuration, package hash included: any zip will do.
-package="$root/build/lambda.zip"
 if [[ ! -f "$package" ]]; then
-  package="$(mktemp --suffix .zip)"
+  scratch="$(mktemp -d "${TMPDIR:-/tmp}/chatstack-cleanup.XXXXXX")" # BSD and GNU mktemp alike
+  trap 'rm -rf "$scratch"' EXIT
+  package="$scratch/lambda.zip"
   "$python" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1], "w").close()' "$package"
 fi
 vars=(-var "stage=$stage" -var "region=$region" -var "lambda_zip=$package")
 
 if [[ "$stage" == prod ]]; then
   echo "== turning off the prod tables' deletion protection"
-  terraform -chdir="$tf_dir" apply -input=false "${approve[@]}" "${vars[@]}" \
+  terraform -chdir="$tf_dir" apply -input=false $approve "${vars[@]}" \
     -var deletion_protection=false -target=aws_dynamodb_table.this
 fi
 
 echo "== terraform destroy (workspace $stage)"
-terraform -chdir="$tf_dir" destroy -input=false "${approve[@]}" "${vars[@]}"
-rm -f "$root/.stage/aws-$stage.json"
+terraform -chdir="$tf_dir" destroy -input=false $approve "${vars[@]}"
+rm -f "$stage_dir/aws-$stage.json"
 echo "Stage $stage removed."

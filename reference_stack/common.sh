@@ -1,11 +1,17 @@
 # Shared by deploy.sh and cleanup.sh (sourced, not run): paths, arguments and the checks of
 # what they need, each failing with a message that says how to get it.
+#
+# Portable to macOS: bash 3.2 (no empty "${array[@]}" under set -u, no associative arrays, no
+# ${var,,}) and BSD userland (mktemp with a template only, no sed -i, readlink -f or date -d);
+# tests/terraform/test_deploy_scripts.py checks for these.
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 tf_dir="$here/terraform"
 python="${CHATSTACK_PYTHON:-$root/.venv/bin/python}"
 region="${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}"
+stage_dir="${CHATSTACK_STAGE_DIR:-$root/.stage}" # where deploy.sh writes aws-STAGE.json
+package="${CHATSTACK_PACKAGE:-$root/build/lambda.zip}" # the Lambda package deploy.sh builds
 export TF_IN_AUTOMATION=1
 export CHECKPOINT_DISABLE="${CHECKPOINT_DISABLE:-1}" # no version check against HashiCorp
 
@@ -38,6 +44,28 @@ sys.exit(0 if (major, minor) >= (1, 11) else 1)
 PY
 }
 
+check_node() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+    fail "node and npm are not on PATH: install Node 20 or newer (https://nodejs.org), needed to build the web app"
+  local version
+  version="$(node --version 2>/dev/null || true)"
+  node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null ||
+    fail "Node ${version:-of unknown version} is too old: the web app needs Node 20 or newer"
+}
+
+# API Gateway's CloudWatch Logs role (one per account and region) is set: stages log through it.
+api_gateway_logs_role() {
+  "$python" - "$region" <<'PY' 2>/dev/null || echo unknown
+import sys, boto3
+try:
+    account = boto3.client("apigateway", region_name=sys.argv[1]).get_account()
+except Exception:  # no permission to look: let Terraform say what is missing, if anything
+    print("unknown")
+else:
+    print(account.get("cloudwatchRoleArn", ""))
+PY
+}
+
 check_aws_credentials() {
   local account
   if command -v aws >/dev/null 2>&1; then
@@ -51,5 +79,5 @@ check_aws_credentials() {
 }
 
 terraform_init() {
-  terraform -chdir="$tf_dir" init -input=false >/dev/null
+  terraform -chdir="${1:-$tf_dir}" init -input=false >/dev/null
 }

@@ -80,14 +80,12 @@ async def check_token_signed_with_another_key_is_refused(target, user, conforman
 
 
 @check("SEC-006", MUST)
-async def check_expired_token_is_refused(target, user, conformance_timeout):
+async def check_expired_token_is_refused(target, signing_key, user, conformance_timeout):
     """§3: a correctly signed token whose exp has passed is refused with 401."""
-    if not target.jwt_secret:
-        pytest.skip("needs the stage's signing key: pass --jwt-secret to forge an expired token")
-    claims = jwt.decode(user.token, target.jwt_secret, algorithms=["HS256"])
+    claims = jwt.decode(user.token, signing_key, algorithms=["HS256"])
     now = int(time.time())
     claims.update(iat=now - 7200, exp=now - 60)
-    expired = jwt.encode(claims, target.jwt_secret, algorithm="HS256")
+    expired = jwt.encode(claims, signing_key, algorithm="HS256")
     await expect_refused(target, expired, conformance_timeout, "expired token")
 
 

@@ -4,6 +4,8 @@ upload puts the built front end in place. Nothing here reaches AWS."""
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +122,192 @@ def test_upload_refuses_a_directory_that_is_not_a_build(bucket, tmp_path):
     with pytest.raises(FileNotFoundError, match=r"index\.html"):
         upload(bucket, "web", tmp_path)
     assert bucket.get_object(Bucket="web", Key="index.html")["Body"].read() == b"live"
+
+
+# --- portability: macOS ships bash 3.2 and BSD tools ---------------------------------------------
+
+# What bash 3.2 or BSD userland lacks, with why; none may appear in the scripts.
+NOT_PORTABLE = {
+    r"\bmktemp\s+(-\w*\s+)*--": "BSD mktemp has no long options (--suffix, --tmpdir)",
+    r"\bmktemp\s+-p\b": "BSD mktemp has no -p",
+    r"\b(declare|local|typeset)\s+-[a-zA-Z]*[An]": "bash 3.2 has no associative arrays or namerefs",
+    r"\b(mapfile|readarray|coproc)\b": "not in bash 3.2",
+    r"\$\{\w+(,,|\^\^)": "case modification is bash 4",
+    r"&>>|\|&": "bash 4 redirections",
+    r"\[\[\s+-v\b": "[[ -v ]] is bash 4.2",
+    r"\bsed\s+-i\b": "BSD sed -i needs a suffix argument",
+    r"\breadlink\s+-f\b": "BSD readlink has no -f (macOS before 12.3)",
+    r"\bdate\s+-d\b": "BSD date has no -d",
+    r"\bgrep\s+-\w*P": "BSD grep has no -P",
+}
+SCRIPT_FILES = ["deploy.sh", "cleanup.sh", "common.sh"]
+
+
+def _empty_array_expansions(source: str) -> list[str]:
+    """ "${name[@]}" of an array that may be empty: bash < 4.4 calls it unbound under set -u."""
+    maybe_empty = set(re.findall(r"^\s*(?:local\s+)?(\w+)=\(\s*\)", source, re.M))
+    return [name for name in maybe_empty if f'"${{{name}[@]}}"' in source]
+
+
+@pytest.mark.parametrize("script", SCRIPT_FILES)
+def test_scripts_use_only_what_macos_bash_and_bsd_tools_have(script):
+    """No bash 4 feature, no GNU-only option, no expansion of a possibly empty array."""
+    source = (SCRIPTS / script).read_text(encoding="utf-8")
+    code = "\n".join(
+        line.split(" #", 1)[0] for line in source.splitlines() if not line.lstrip().startswith("#")
+    )
+    found = [why for pattern, why in NOT_PORTABLE.items() if re.search(pattern, code)]
+    found += [f'"${{{n}[@]}}" may be empty' for n in _empty_array_expansions(code)]
+    assert found == [], f"{script}: {found}"
+
+
+# --- the scripts' flow, with stand-ins for terraform, aws, npm and python ------------------------
+
+SHIM = """#!/bin/sh
+printf '%s|%s\\n' "$(pwd)" "$*" >> "{log}"
+{body}
+"""
+TERRAFORM_BODY = """
+case "$*" in
+  "version -json") echo '{"terraform_version": "1.11.4"}' ;;
+  *"output -raw"*) echo "chatstack-dev-web-abc" ;;
+  *"output -json"*) echo '{}' ;;
+  *destroy*)
+    for a in "$@"; do
+      case "$a" in
+        lambda_zip=*) [ -f "${a#lambda_zip=}" ] && echo "package exists" >> "{log}" ;;
+      esac
+    done ;;
+esac
+exit 0
+"""
+AWS_BODY = "echo 123456789012\nexit 0\n"
+NPM_BODY = "exit 0\n"
+# The project's Python for everything but what would build, upload or call AWS.
+PYTHON_BODY = """
+case "$1" in
+  -m) exit 0 ;;
+  -) cat >/dev/null
+     echo "${{CHATSTACK_TEST_LOGS_ROLE-arn:aws:iam::123456789012:role/logs}}"
+     exit 0 ;;
+esac
+exec "{python}" "$@"
+"""
+# BSD mktemp: templates only, no long options.
+MKTEMP_BODY = """
+case "$*" in
+  *--*|*-p*) echo "mktemp: illegal option" >&2; exit 1 ;;
+esac
+exec /usr/bin/mktemp "$@"
+"""
+
+
+@pytest.fixture
+def stand_ins(tmp_path) -> dict[str, Path]:
+    """A bin folder of recording stand-ins; returns their logs and the folder."""
+    bin_dir = tmp_path / "stand-ins"
+    bin_dir.mkdir()
+    logs = {}
+    bodies = {
+        "terraform": TERRAFORM_BODY,
+        "aws": AWS_BODY,
+        "npm": NPM_BODY,
+        "python": PYTHON_BODY.replace("{python}", sys.executable),
+        "mktemp": MKTEMP_BODY,
+    }
+    for name, body in bodies.items():
+        logs[name] = tmp_path / f"{name}.log"
+        logs[name].touch()
+        shim = bin_dir / name
+        shim.write_text(
+            SHIM.format(log=logs[name], body=body.replace("{log}", str(logs[name])))
+            .replace("{{", "{")
+            .replace("}}", "}")
+        )
+        shim.chmod(0o755)
+    node = shutil.which("node")
+    assert node, "node is needed to run deploy.sh's check"
+    (bin_dir / "node").symlink_to(node)
+    logs["bin"] = bin_dir
+    return logs
+
+
+def _run_with(stand_ins, script, *args, tmp_path, **env):
+    return subprocess.run(
+        ["bash", str(SCRIPTS / script), *args],
+        env={
+            "PATH": f"{stand_ins['bin']}:/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "CHATSTACK_PYTHON": str(stand_ins["bin"] / "python"),
+            "CHATSTACK_STAGE_DIR": str(tmp_path / "stage"),
+            "CHATSTACK_PACKAGE": str(tmp_path / "no-such" / "lambda.zip"),
+            "TMPDIR": str(tmp_path),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+
+
+def test_cleanup_runs_with_bsd_mktemp_and_no_package(stand_ins, tmp_path):
+    """Without a built package, cleanup.sh makes a placeholder zip with BSD-style mktemp, passes
+    it to terraform destroy, and removes it after."""
+    result = _run_with(stand_ins, "cleanup.sh", "dev", "--yes", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    calls = stand_ins["terraform"].read_text()
+    assert "destroy -input=false -auto-approve -var stage=dev" in calls
+    assert "package exists" in calls
+    assert not list(tmp_path.glob("chatstack-cleanup.*")), "the placeholder was left behind"
+
+
+def test_cleanup_without_yes_passes_no_empty_argument(stand_ins, tmp_path):
+    """Without --yes Terraform asks, and no empty argument reaches it."""
+    result = _run_with(stand_ins, "cleanup.sh", "dev", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (destroy,) = [c for c in stand_ins["terraform"].read_text().splitlines() if "destroy" in c]
+    assert "destroy -input=false -var stage=dev" in destroy
+
+
+def test_deploy_builds_and_uploads_the_web_app(stand_ins, tmp_path):
+    """deploy.sh builds frontend/dist with npm (ci, then build) and always uploads it."""
+    result = _run_with(stand_ins, "deploy.sh", "dev", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    npm = stand_ins["npm"].read_text().splitlines()
+    frontend = str(ROOT / "frontend")
+    assert npm == [f"{frontend}|ci --no-audit --no-fund", f"{frontend}|run build"]
+    python = stand_ins["python"].read_text()
+    assert "-m reference_stack.web_upload --bucket chatstack-dev-web-abc" in python
+    assert (tmp_path / "stage" / "aws-dev.json").exists()
+
+
+def test_deploy_checks_node(stand_ins, tmp_path):
+    """With a Node older than 20, deploy.sh stops before building anything, saying so."""
+    old_node = stand_ins["bin"] / "node"
+    old_node.unlink()
+    old_node.write_text('#!/bin/sh\n[ "$1" = --version ] && echo v18.19.0\nexit 1\n')
+    old_node.chmod(0o755)
+    result = _run_with(stand_ins, "deploy.sh", "dev", tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "Node v18.19.0 is too old" in result.stderr
+    assert stand_ins["npm"].read_text() == "" and "building" not in result.stdout
+
+
+def test_deploy_sets_the_account_role_only_when_asked(stand_ins, tmp_path):
+    """With no API Gateway CloudWatch role in the account, deploy.sh stops and names
+    --setup-account; with it, it applies terraform/account before the stage."""
+    refused = _run_with(
+        stand_ins, "deploy.sh", "dev", tmp_path=tmp_path, CHATSTACK_TEST_LOGS_ROLE=""
+    )
+    assert refused.returncode != 0
+    assert "--setup-account" in refused.stderr
+    assert "apply" not in stand_ins["terraform"].read_text()
+    accepted = _run_with(
+        stand_ins, "deploy.sh", "dev", "--setup-account", tmp_path=tmp_path,
+        CHATSTACK_TEST_LOGS_ROLE="",
+    )  # fmt: skip
+    assert accepted.returncode == 0, accepted.stderr
+    applies = [c for c in stand_ins["terraform"].read_text().splitlines() if " apply " in c]
+    assert "terraform/account apply" in applies[0] and "-var region=us-east-1" in applies[0]
+    assert "terraform apply" in applies[1]
