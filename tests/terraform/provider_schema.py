@@ -61,11 +61,19 @@ def _resource(source: str) -> tuple[str, dict[str, Any]] | None:
 
 
 def _used_types() -> dict[str, set[str]]:
-    from tests.terraform.terraform_config import blocks
+    """The aws_* resource and data types of the stage module and of account/."""
+    import hcl2
 
-    return {
-        kind: {t for t, _ in blocks(kind) if t.startswith("aws_")} for kind in ("resource", "data")
-    }
+    from tests.terraform.terraform_config import TF_DIR
+
+    used: dict[str, set[str]] = {"resource": set(), "data": set()}
+    for path in TF_DIR.rglob("*.tf"):
+        with path.open(encoding="utf-8") as handle:
+            document = hcl2.load(handle)
+        for kind, types in used.items():
+            for entry in document.get(kind, []):
+                types.update(t.strip('"') for t in entry if t.strip('"').startswith("aws_"))
+    return used
 
 
 def regenerate() -> None:

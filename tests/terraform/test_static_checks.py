@@ -81,9 +81,11 @@ def test_every_checkov_skip_has_a_reason_and_is_still_needed(checkov_report):
 def _explicit_documents() -> dict[str, dict]:
     options = SerializationOptions(strip_string_quotes=True, explicit_blocks=True)
     documents = {}
-    for path in sorted(TF_DIR.glob("*.tf")):
+    for path in sorted(TF_DIR.rglob("*.tf")):  # the stage module and account/
         with path.open(encoding="utf-8") as handle:
-            documents[path.name] = hcl2.load(handle, serialization_options=options)
+            documents[str(path.relative_to(TF_DIR))] = hcl2.load(
+                handle, serialization_options=options
+            )
     return documents
 
 
