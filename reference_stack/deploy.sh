@@ -41,6 +41,8 @@ fi
 
 echo "== building the Lambda package ($arch)"
 (cd "$root" && "$python" -m reference_stack.package --arch "$arch" --out "$package")
+echo "== building the web app (frontend/dist)"
+(cd "$root/frontend" && npm ci --no-audit --no-fund && npm run build)
 
 echo "== terraform apply (workspace $stage)"
 terraform_init
@@ -53,8 +55,6 @@ mkdir -p "$stage_dir"
 stage_file="$stage_dir/aws-$stage.json"
 terraform -chdir="$tf_dir" output -json >"$stage_file"
 
-echo "== building the web app (frontend/dist)"
-(cd "$root/frontend" && npm ci --no-audit --no-fund && npm run build)
 echo "== uploading frontend/dist"
 (cd "$root" && "$python" -m reference_stack.web_upload \
   --bucket "$(terraform -chdir="$tf_dir" output -raw web_bucket)" --region "$region" "$root/frontend/dist")

@@ -238,14 +238,18 @@ def _drive(run: Run, mirror: Path, package: Path) -> None:
     if not run.succeeded("init"):
         return
     run.terraform("validate", "validate", cwd=module)
-    run.terraform("plan", "plan", "-input=false", "-out=stage.plan", *variables, cwd=module)
+    planned = run.terraform(
+        "plan", "plan", "-input=false", "-json", "-out=stage.plan", *variables, cwd=module
+    )
     if not run.succeeded("plan"):
         return
-    plan = _show(run, "stage.plan", module)
-    run.planned = sorted(
-        change["address"]
-        for change in plan.get("resource_changes", [])
-        if change["mode"] == "managed" and change["change"]["actions"] == ["create"]
+    run.planned = sorted(  # from the plan's machine-readable log: no second `terraform show`
+        message["change"]["resource"]["addr"]
+        for message in map(json.loads, planned.stdout.splitlines())
+        if message.get("type") == "planned_change"
+        and message["change"]["action"] == "create"
+        and message["change"]["resource"]["resource_type"] != ""
+        and not message["change"]["resource"]["addr"].startswith("data.")
     )
     try:
         run.terraform("apply", "apply", "-input=false", "-parallelism=30", "stage.plan", cwd=module)
@@ -333,7 +337,8 @@ def _answer(run: Run, step: str) -> str:
     answered = run.steps.get(step)
     if answered is None:
         return f"{step} did not run (the first failed step: {run.failed})"
-    return f"terraform {step} exited {answered.returncode}:\n{answered.stderr[-3000:]}"
+    said = answered.stderr[-3000:] or answered.stdout[-3000:]  # -json puts errors on stdout
+    return f"terraform {step} exited {answered.returncode}:\n{said}"
 
 
 def _ok(run: Run, step: str) -> None:
