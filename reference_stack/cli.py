@@ -13,7 +13,7 @@ __all__ = ["main"]
 def _up(args: argparse.Namespace) -> int:
     from reference_stack.local import logs
     from reference_stack.local.config import StageConfig
-    from reference_stack.local.errors import StartFailed
+    from reference_stack.local.errors import StageError
     from reference_stack.local.stage import LocalStage
 
     config = StageConfig.from_env()
@@ -44,6 +44,10 @@ def _up(args: argparse.Namespace) -> int:
         config.process_functions = tuple(n for n in args.process_functions.split(",") if n)
     if args.stack is not None:
         config.stack_file = Path(args.stack)
+    if args.faults is not None:
+        config.faults = Path(args.faults)
+    if args.dynamodb_data_dir is not None:
+        config.dynamodb_data_dir = Path(args.dynamodb_data_dir)
     if config.dynamodb not in ("local", "moto"):
         print("chatstack: --dynamodb must be local or moto", file=sys.stderr)
         return 2
@@ -51,7 +55,11 @@ def _up(args: argparse.Namespace) -> int:
         print("chatstack: --bcrypt-rounds must be at least 10", file=sys.stderr)
         return 2
     logs.setup()
-    stage = LocalStage(config)
+    try:
+        stage = LocalStage(config)
+    except StageError as exc:
+        print(f"chatstack: {exc}", file=sys.stderr)
+        return 2
 
     async def run() -> None:
         await stage.serve_until_signalled()
@@ -69,8 +77,11 @@ def _up(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(announce_and_run())
-    except StartFailed as exc:
+    except StageError as exc:
         print(f"chatstack: the local stage cannot start: {exc}", file=sys.stderr)
+        return 1
+    if stage.failure is not None:
+        print(f"chatstack: {stage.failure}", file=sys.stderr)
         return 1
     return 0
 
@@ -127,6 +138,16 @@ def main(argv: list[str] | None = None) -> int:
         "--dynamodb-endpoint",
         help="a DynamoDB Local already running, shared with other stages (each stage makes "
         "tables of its own there and deletes them when it stops)",
+    )
+    up.add_argument(
+        "--faults",
+        help="a fault plan (JSON): DynamoDB errors, @connections answers, crashed and killed "
+        "workers, restarts — seeded, so a run repeats (README: Faults)",
+    )
+    up.add_argument(
+        "--dynamodb-data-dir",
+        help="keep DynamoDB Local's tables on disk in this folder (they survive its restart; "
+        "default: in memory)",
     )
     up.set_defaults(run=_up)
     commands.add_parser(

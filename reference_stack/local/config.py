@@ -71,6 +71,9 @@ class StageConfig:
     dynamodb: str = "local"
     dynamodb_endpoint: str | None = None
     dynamodb_local_dir: Path | None = None  # the folder of DynamoDBLocal.jar (default: .tools)
+    # DynamoDB Local's tables on disk (they then outlive its process); None: in memory.
+    dynamodb_data_dir: Path | None = None
+    faults: Path | None = None  # a fault plan (reference_stack/local/faults.py)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StageConfig:
@@ -102,6 +105,10 @@ class StageConfig:
         )
         if env.get("CHATSTACK_LOCAL_DYNAMODB_LOCAL_DIR"):
             config.dynamodb_local_dir = Path(env["CHATSTACK_LOCAL_DYNAMODB_LOCAL_DIR"])
+        if env.get("CHATSTACK_LOCAL_FAULTS"):
+            config.faults = Path(env["CHATSTACK_LOCAL_FAULTS"])
+        if env.get("CHATSTACK_LOCAL_DYNAMODB_DATA_DIR"):
+            config.dynamodb_data_dir = Path(env["CHATSTACK_LOCAL_DYNAMODB_DATA_DIR"])
         if env.get("CHATSTACK_JWT_SECRET"):
             config.jwt_secret = env["CHATSTACK_JWT_SECRET"]
         if env.get("CHATSTACK_LOCAL_STAGE_FILE"):

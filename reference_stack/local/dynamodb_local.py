@@ -9,6 +9,7 @@ credential and region sees the same tables).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -56,12 +57,41 @@ def _answers(url: str) -> bool:
 class DynamoDBLocal:
     """One DynamoDB Local process in memory on a free loopback port."""
 
-    def __init__(self, host: str, emulator_dir: Path = DEFAULT_EMULATOR_DIR) -> None:
+    def __init__(
+        self,
+        host: str,
+        emulator_dir: Path = DEFAULT_EMULATOR_DIR,
+        data_dir: Path | None = None,
+    ) -> None:
         self._host = host
         self._dir = emulator_dir
+        self._data_dir = data_dir  # None: in memory (lost with the process)
         self._process: subprocess.Popen[bytes] | None = None
         self._errors: Any = None
         self.endpoint_url = ""
+        self.port: int | None = None
+
+    @property
+    def durable(self) -> bool:
+        """Whether its tables outlive its process (on disk, in ``data_dir``)."""
+        return self._data_dir is not None
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def pid(self) -> int | None:
+        """The process group (the watchdog shell and the JVM) of the running emulator."""
+        return None if self._process is None else self._process.pid
+
+    def exit_code(self) -> int | None:
+        return None if self._process is None else self._process.poll()
+
+    def kill(self) -> None:
+        """SIGKILL the JVM and its watchdog shell, as a crash would (for fault plans)."""
+        if self._process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait(timeout=10)
 
     def check(self) -> str:
         """The ``java`` to run it with.
@@ -93,12 +123,15 @@ class DynamoDBLocal:
             StartFailed: it exited or did not answer within ``timeout`` seconds.
         """
         self.check()
-        port = _free_port(self._host)
+        if self._process is not None:  # restarting after a crash: same port, same data
+            self.stop()
+        port = self.port = self.port or _free_port(self._host)
+        storage = ["-dbPath", str(self._data_dir)] if self._data_dir else ["-inMemory"]
         arguments = [
             "-Djava.library.path=DynamoDBLocal_lib",
             "-jar",
             "DynamoDBLocal.jar",
-            "-inMemory",
+            *storage,
             "-sharedDb",
             "-disableTelemetry",
             "-port",
@@ -135,7 +168,8 @@ class DynamoDBLocal:
         if process is None:
             return
         if process.stdin is not None:
-            process.stdin.close()
+            with contextlib.suppress(OSError):
+                process.stdin.close()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:

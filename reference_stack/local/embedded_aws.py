@@ -61,7 +61,7 @@ def serialized(app: WsgiApp) -> WsgiApp:
     return locked
 
 
-def _serve(host: str, ports: Any) -> None:
+def _serve(host: str, port: int, ports: Any) -> None:
     """The embedded AWS process: moto's server, one request at a time, until its parent goes."""
     import os
     import signal
@@ -77,7 +77,7 @@ def _serve(host: str, ports: Any) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     parent = os.getppid()
     app = serialized(DomainDispatcherApplication(create_backend_app))
-    server = make_server(host, 0, app, threaded=True, request_handler=MotoRequestHandler)
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
 
     def orphaned() -> None:  # the stage was killed outright: do not outlive it
         while os.getppid() == parent:
@@ -105,6 +105,7 @@ class EmbeddedAws:
         dynamodb: str = "local",
         dynamodb_endpoint: str | None = None,
         dynamodb_local_dir: Path | None = None,
+        dynamodb_data_dir: Path | None = None,
     ) -> None:
         if dynamodb not in DYNAMODB_BACKENDS:
             choices = ", ".join(DYNAMODB_BACKENDS)
@@ -114,12 +115,14 @@ class EmbeddedAws:
         self.backend = dynamodb
         self.shared_dynamodb = dynamodb == "local" and dynamodb_endpoint is not None
         self._dynamodb_local = (
-            DynamoDBLocal(host, dynamodb_local_dir or DEFAULT_EMULATOR_DIR)
+            DynamoDBLocal(host, dynamodb_local_dir or DEFAULT_EMULATOR_DIR, dynamodb_data_dir)
             if dynamodb == "local" and dynamodb_endpoint is None
             else None
         )
+        self._moto_port = 0
         self.endpoint_url = ""
         self.dynamodb_url = dynamodb_endpoint if self.shared_dynamodb else ""
+        self.dynamodb_via: str | None = None  # a proxy the stage's clients reach DynamoDB by
         # DynamoDB Local deletes expired items itself, within seconds, with REMOVE stream
         # records from the service, as AWS does (within 48 h); moto never does.
         self.expires_items = dynamodb == "local"
@@ -133,37 +136,94 @@ class EmbeddedAws:
         """
         if self._dynamodb_local is not None:
             self._dynamodb_local.check()  # say what is missing before starting anything
-        context = multiprocessing.get_context("spawn")
-        receiving, sending = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_serve, args=(self._host, sending), name="embedded-aws", daemon=True
-        )
-        self._process.start()
+        receiving = self._start_moto()
         try:
             if self._dynamodb_local is not None:  # the JVM starts while moto imports
                 self.dynamodb_url = self._dynamodb_local.start()
-            deadline = time.monotonic() + 60
-            while not receiving.poll(0.1):
-                if not self._process.is_alive() or time.monotonic() > deadline:
-                    raise StartFailed(
-                        f"the embedded AWS did not start (exit code {self._process.exitcode})"
-                    )
+            self._moto_port = self._moto_started(receiving)
         except BaseException:
             self.stop()
             raise
-        self.endpoint_url = f"http://{self._host}:{receiving.recv()}"
+        self.endpoint_url = f"http://{self._host}:{self._moto_port}"
         if self.backend == "moto":
             self.dynamodb_url = self.endpoint_url
         return self.endpoint_url
 
+    def _start_moto(self) -> Any:
+        context = multiprocessing.get_context("spawn")
+        receiving, sending = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_serve,
+            args=(self._host, self._moto_port, sending),
+            name="embedded-aws",
+            daemon=True,
+        )
+        self._process.start()
+        return receiving
+
+    def _moto_started(self, receiving: Any) -> int:
+        deadline = time.monotonic() + 60
+        while not receiving.poll(0.1):
+            if not self._process.is_alive() or time.monotonic() > deadline:
+                raise StartFailed(
+                    f"the embedded AWS did not start (exit code {self._process.exitcode})"
+                )
+        return int(receiving.recv())
+
+    # -- a part that dies ------------------------------------------------------------------------
+
+    def dead(self) -> dict[str, int | None]:
+        """The parts whose process has ended (``moto``, ``dynamodb``), with their exit codes."""
+        dead: dict[str, int | None] = {}
+        if self._process is not None and not self._process.is_alive():
+            dead["moto"] = self._process.exitcode
+        if self._dynamodb_local is not None and not self._dynamodb_local.alive():
+            dead["dynamodb"] = self._dynamodb_local.exit_code()
+        return dead
+
+    def pids(self) -> dict[str, int | None]:
+        """The processes of the parts the stage started (for its log, and for tests)."""
+        pids: dict[str, int | None] = {"moto": self._process.pid if self._process else None}
+        if self._dynamodb_local is not None:
+            pids["dynamodb"] = self._dynamodb_local.pid()
+        return pids
+
+    def restartable(self, part: str) -> bool:
+        """Whether ``part`` can be restarted without losing the stage's data: moto when it
+        serves no DynamoDB; DynamoDB Local when its tables are on disk."""
+        if part == "moto":
+            return self.backend != "moto"
+        return self._dynamodb_local is not None and self._dynamodb_local.durable
+
+    def kill(self, part: str) -> None:
+        """SIGKILL ``part``'s process, as a crash would (a fault plan's restart)."""
+        if part == "moto" and self._process is not None:
+            self._process.kill()
+            self._process.join(10)
+        elif part == "dynamodb" and self._dynamodb_local is not None:
+            self._dynamodb_local.kill()
+
+    def restart(self, part: str) -> None:
+        """Start ``part`` again on its port (blocking; clients reconnect on their own).
+
+        Raises:
+            StartFailed: it did not start.
+        """
+        if part == "moto":
+            self._moto_started(self._start_moto())
+        elif self._dynamodb_local is not None:
+            self._dynamodb_local.start()
+
     def environment(self) -> dict[str, str]:
         """The variables that point boto3 at this embedded AWS (see ``fake_credentials_env``)."""
-        return fake_credentials_env(self.endpoint_url, self.dynamodb_url)
+        return fake_credentials_env(self.endpoint_url, self.dynamodb_via or self.dynamodb_url)
 
     def client(self, service: str) -> Any:
         return boto3.client(
             service,
-            endpoint_url=self.dynamodb_url if service in DYNAMODB_SERVICES else self.endpoint_url,
+            endpoint_url=(self.dynamodb_via or self.dynamodb_url)
+            if service in DYNAMODB_SERVICES
+            else self.endpoint_url,
             region_name="us-east-1",
             aws_access_key_id="local",
             aws_secret_access_key="local",

@@ -97,6 +97,12 @@ class _Sandbox:
         processes = self.executor._processes or {}  # the executor's own record of its worker
         return [pid for pid, process in processes.items() if process.is_alive()]
 
+    def dead(self) -> bool:
+        """Its process died while it was idle (killed): it must not take an invocation."""
+        processes = self.executor._processes or {}
+        broken = bool(getattr(self.executor, "_broken", False))
+        return broken or (bool(processes) and not any(p.is_alive() for p in processes.values()))
+
     def end(self) -> None:
         """Kill the process (if any) and let the executor go."""
         for pid in self.pids():
@@ -121,6 +127,11 @@ class _ProcessFunction:
                 self.sandboxes.append(sandbox)
                 self._free.put_nowait(sandbox)
         sandbox = await self._free.get()
+        if sandbox.dead():  # killed while idle: Lambda would never hand it an invocation
+            sandbox.end()
+            self.sandboxes.remove(sandbox)
+            sandbox = _Sandbox()
+            self.sandboxes.append(sandbox)
         sandbox.busy = True
         return sandbox
 

@@ -22,10 +22,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
 
+from reference_stack.local.fault_runner import FaultRunner, connection_fault_effect
 from reference_stack.local.websocket_api import WebSocketApi
 
 __all__ = ["Answer", "ManagementApi"]
@@ -54,10 +56,13 @@ def _iso(epoch: float) -> str:
 class ManagementApi:
     """The answers of ``@connections``, over the WebSocket API's open connections."""
 
-    def __init__(self, websocket: WebSocketApi, stage: str) -> None:
+    def __init__(
+        self, websocket: WebSocketApi, stage: str, faults: FaultRunner | None = None
+    ) -> None:
         self._ws = websocket
         self._prefix = f"/{stage}/@connections/"
         self._open: set[asyncio.StreamWriter] = set()
+        self._faults = faults
 
     async def answer(
         self, method: str, connection_id: str, authorization: str, body: bytes
@@ -173,11 +178,44 @@ class ManagementApi:
             answer = _error(404, "NotFoundException", "Not Found")
         else:
             connection_id = unquote(path[len(self._prefix) :])
-            answer = await self.answer(
-                method, connection_id, headers.get("authorization", ""), body
-            )
+            authorization = headers.get("authorization", "")
+            fault = self._faults.on_post() if self._faults and method == "POST" else None
+            if fault is not None:
+                return await self._faulty(fault, writer, connection_id, authorization, body)
+            answer = await self.answer(method, connection_id, authorization, body)
         writer.write(_response(answer, keep_alive))
         return keep_alive
+
+    async def _faulty(
+        self,
+        fault: Any,
+        writer: asyncio.StreamWriter,
+        connection_id: str,
+        authorization: str,
+        body: bytes,
+    ) -> bool:
+        """Answer a POST as the fault plan says (``faults.py``); False: close the connection."""
+        effect = connection_fault_effect(fault)
+        if effect["delay"]:
+            await asyncio.sleep(effect["delay"])
+        answer = Answer(200)
+        if effect["deliver"]:
+            answer = await self.answer("POST", connection_id, authorization, body)
+        kind = effect["answer"]
+        if kind == "malformed":
+            writer.write(b"HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n")
+            return False
+        if kind == 410:  # the stage loses the connection, as a gateway node might
+            connection = self._ws.connections.get(connection_id)
+            if connection is not None:
+                await self._ws.close(connection, 1011, "Connection lost")
+            answer = _error(410, "GoneException", "Gone")
+        elif kind == 429:
+            answer = _error(429, "LimitExceededException", "Too many requests")
+        elif kind is not None:
+            answer = _error(int(kind), "InternalServerErrorException", "Internal server error")
+        writer.write(_response(answer, keep_alive=False))
+        return False
 
 
 def _response(answer: Answer, keep_alive: bool = False) -> bytes:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import secrets
 import signal
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,10 @@ from aiohttp import web
 from reference_stack.definition import Stack, load
 from reference_stack.local.config import StageConfig
 from reference_stack.local.embedded_aws import EmbeddedAws
+from reference_stack.local.errors import StartFailed
+from reference_stack.local.fault_proxy import FaultProxy
+from reference_stack.local.fault_runner import FaultRunner
+from reference_stack.local.faults import FaultPlan, FaultPlanError
 from reference_stack.local.invoker import Invoker
 from reference_stack.local.lambda_api import LambdaApi
 from reference_stack.local.logs import log_event
@@ -63,11 +69,16 @@ class LocalStage:
     def __init__(self, config: StageConfig, stack: Stack | None = None) -> None:
         self.config = config
         self.stack = stack or (load(config.stack_file) if config.stack_file else load())
+        self.plan = FaultPlan.load(config.faults) if config.faults else None
+        self._data_dir: tempfile.TemporaryDirectory[str] | None = None
+        if self.plan is not None:
+            self._check_plan(self.plan)
         self.aws = EmbeddedAws(
             config.host,
             dynamodb=config.dynamodb,
             dynamodb_endpoint=config.dynamodb_endpoint,
             dynamodb_local_dir=config.dynamodb_local_dir,
+            dynamodb_data_dir=config.dynamodb_data_dir,
         )
         if self.aws.shared_dynamodb:  # other stages' tables live there too: names of its own
             config.table_prefix = f"{config.table_prefix}-{secrets.token_hex(4)}"
@@ -78,6 +89,34 @@ class LocalStage:
         self._management: ManagementApi | None = None
         self.poller: StreamPoller | None = None
         self.delivery_url = ""
+        self.failure: str | None = None  # why the stage stopped on its own
+        self._stopping = asyncio.Event()
+        self._proxy: FaultProxy | None = None
+        self._faults: FaultRunner | None = None
+
+    def _check_plan(self, plan: FaultPlan) -> None:
+        """Refuse, before anything starts, a plan this stage cannot carry out."""
+        c = self.config
+        for fault in plan.of_kind("crash") + plan.of_kind("kill"):
+            if fault.spec["function"] not in c.process_functions:
+                raise FaultPlanError(
+                    f"fault {fault.index}: {fault.spec['function']} does not run in a worker "
+                    f"process of its own (--process-functions {','.join(c.process_functions)})"
+                )
+        if plan.restarts("dynamodb"):
+            if c.dynamodb != "local" or c.dynamodb_endpoint:
+                raise FaultPlanError(
+                    "restarting DynamoDB needs the stage's own DynamoDB Local (not "
+                    "--dynamodb moto, not --dynamodb-endpoint): its tables must outlive it"
+                )
+            if c.dynamodb_data_dir is None:  # on disk, so a restart keeps every table
+                self._data_dir = tempfile.TemporaryDirectory(prefix="chatstack-dynamodb-")
+                c.dynamodb_data_dir = Path(self._data_dir.name)
+        if plan.restarts("moto") and c.dynamodb == "moto":
+            raise FaultPlanError(
+                "restarting moto with --dynamodb moto would lose every table: restart "
+                "DynamoDB Local instead (the default backend)"
+            )
 
     def _handler_environment(self) -> dict[str, str]:
         c, stack = self.config, self.stack
@@ -106,6 +145,9 @@ class LocalStage:
         # Every boto3 client of this process — the handlers' included — talks to the embedded
         # AWS, never to AWS.
         await asyncio.to_thread(self.aws.start)
+        if self.plan is not None and self.plan.of_kind("dynamodb"):
+            self._proxy = FaultProxy(self.aws.dynamodb_url, self.plan, c.host)
+            self.aws.dynamodb_via = await asyncio.to_thread(self._proxy.start)
         os.environ.update(self.aws.environment())
         streams = await asyncio.to_thread(self.aws.create_tables, self.stack, c.table_prefix)
         # Handlers read their settings at first use, Powertools at import: set them all now.
@@ -148,7 +190,17 @@ class LocalStage:
             disconnect_delay=c.disconnect_delay,
             on_invoked=poller.nudge,
         )
-        management = ManagementApi(self.websocket, c.stage)
+        if self.plan is not None:
+            self._faults = FaultRunner(
+                self.plan,
+                self._invoker,
+                {
+                    "poller": poller.restart,
+                    "dynamodb": lambda: asyncio.to_thread(self.aws.kill, "dynamodb"),
+                    "moto": lambda: asyncio.to_thread(self.aws.kill, "moto"),
+                },
+            )
+        management = ManagementApi(self.websocket, c.stage, self._faults)
         ws_app = self.websocket.build_app()
         management.add_routes(ws_app)  # @connections on the WebSocket host, as on AWS
         runner, ws_port = await _site(ws_app, c.host, c.ws_port)
@@ -182,6 +234,7 @@ class LocalStage:
             if table.ttl_attribute
         }
         poller.start()
+        self._tasks.append(asyncio.create_task(self._watch_aws(), name="aws-watchdog"))
         if not self.aws.expires_items:  # moto keeps expired items: the stage deletes them
             self._tasks.append(
                 asyncio.create_task(
@@ -205,12 +258,48 @@ class LocalStage:
             management_url=self.urls.management_url,
             delivery_url=self.delivery_url,
             lambda_endpoint=os.environ["AWS_ENDPOINT_URL_LAMBDA"],
+            fault_proxy=self.aws.dynamodb_via,
+            pids=self.aws.pids(),
+            faults=str(c.faults) if c.faults else None,
         )
+        if self._proxy is not None:
+            self._proxy.arm()
+        if self._faults is not None:
+            self._faults.arm()
         return self.urls
+
+    async def _watch_aws(self, interval: float = 0.5) -> None:
+        """A part of the embedded AWS that dies is restarted when its data survives it;
+        otherwise the stage stops with a message that says so (it never lingers half alive)."""
+        names = {"moto": "moto's server", "dynamodb": "DynamoDB Local"}
+        while True:
+            await asyncio.sleep(interval)
+            for part, code in self.aws.dead().items():
+                if not self.aws.restartable(part):
+                    self.failure = (
+                        f"the embedded AWS's {names[part]} exited (code {code}) and the data it "
+                        "held in memory is gone: the stage stops (restart it)"
+                    )
+                    log_event("embedded AWS died", logging.ERROR, part=part, exitCode=code)
+                    self._stopping.set()
+                    return
+                log_event(
+                    "embedded AWS died: restarting it", logging.ERROR, part=part, exitCode=code
+                )
+                try:
+                    await asyncio.to_thread(self.aws.restart, part)
+                except StartFailed as exc:
+                    self.failure = f"the embedded AWS's {names[part]} could not restart: {exc}"
+                    log_event("embedded AWS did not restart", logging.ERROR, part=part)
+                    self._stopping.set()
+                    return
+                log_event("embedded AWS restarted", part=part)
 
     async def stop(self) -> None:
         """Stop tailing the stream, close every connection (running ``$disconnect``), then stop
         the servers and moto."""
+        if self._faults is not None:
+            await self._faults.stop()
         if self.poller is not None:
             await self.poller.stop()
         for task in self._tasks:
@@ -225,16 +314,19 @@ class LocalStage:
         if self.aws.shared_dynamodb:
             await asyncio.to_thread(self.aws.delete_tables, self.stack, self.config.table_prefix)
         self.aws.stop()
+        if self._proxy is not None:
+            self._proxy.stop()
+        if self._data_dir is not None:
+            self._data_dir.cleanup()
         if self.config.stage_file is not None:
             self.config.stage_file.unlink(missing_ok=True)
         log_event("stage stopped")
 
     async def serve_until_signalled(self) -> None:
         """Run until SIGINT or SIGTERM, then stop cleanly."""
-        stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stopping.set)
+            loop.add_signal_handler(signum, self._stopping.set)
         await self.start()
-        await stopping.wait()
+        await self._stopping.wait()
         await self.stop()

@@ -64,3 +64,43 @@ def test_stops_cleanly_on_signal(tmp_path, signum):
     assert not (tmp_path / "stage.json").exists()
     assert '"stage stopped"' in running.stderr.read_text()
     assert "Traceback" not in running.logs()
+
+
+async def test_a_stage_whose_in_memory_dynamodb_dies_exits_saying_why(tmp_path):
+    """moto holding every table (``--dynamodb moto``) is killed: its data is gone, so the
+    stage stops at once with exit code 1 and a message that says so — it never lingers,
+    answering INTERNAL_ERROR to everyone."""
+    import os
+
+    running = start_stage(tmp_path, "--dynamodb", "moto")
+    try:
+        os.kill(running._started()["pids"]["moto"], signal.SIGKILL)
+        deadline = asyncio.get_running_loop().time() + 30
+        while running.process.poll() is None:
+            assert asyncio.get_running_loop().time() < deadline, "the stage did not stop"
+            await asyncio.sleep(0.1)
+        assert running.process.returncode == 1
+        assert "moto's server exited" in running.stderr.read_text()
+        assert "the data it held in memory is gone" in running.stderr.read_text()
+    finally:
+        running.stop()
+
+
+async def test_a_dead_moto_that_holds_no_table_is_restarted(tmp_path, http):
+    """With DynamoDB Local holding the tables, a killed moto is restarted on its port and the
+    stage goes on (signup still works)."""
+    import os
+
+    from conformance.client import Rest
+
+    running = start_stage(tmp_path)
+    try:
+        os.kill(running._started()["pids"]["moto"], signal.SIGKILL)
+        deadline = asyncio.get_running_loop().time() + 30
+        while '"embedded AWS restarted"' not in running.stderr.read_text():
+            assert asyncio.get_running_loop().time() < deadline, "moto was not restarted"
+            assert running.process.poll() is None, "the stage stopped"
+            await asyncio.sleep(0.1)
+        await Rest(http, running.rest_url, 10).new_user("after")
+    finally:
+        running.stop()

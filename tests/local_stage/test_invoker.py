@@ -93,3 +93,22 @@ async def test_one_function_at_its_concurrency_never_holds_up_another():
         fake_handlers.release.set()
         await asyncio.gather(*blocked)
         invoker.shutdown()
+
+
+async def test_a_sandbox_killed_while_idle_never_takes_an_invocation():
+    """A worker process killed between invocations is replaced before the next one, which
+    runs (it does not fail on a dead process)."""
+    import os
+    import signal
+
+    invoker = Invoker(_stack(dies=("dies", 30)), workers=1, prefix="t", process_functions={"dies"})
+    try:
+        first = await invoker.invoke("dies", {})
+        os.kill(first["pid"], signal.SIGKILL)
+        for _ in range(100):  # until the kill has landed
+            if first["pid"] not in invoker.worker_pids("dies"):
+                break
+            await asyncio.sleep(0.05)
+        assert (await invoker.invoke("dies", {}))["pid"] != first["pid"]
+    finally:
+        invoker.shutdown()
