@@ -34,6 +34,8 @@ def _up(args: argparse.Namespace) -> int:
         "shard_size",
         "dynamodb",
         "dynamodb_endpoint",
+        "max_unread_bytes",
+        "heartbeat",
     ):
         value = getattr(args, name)
         if value is not None:
@@ -138,6 +140,17 @@ def main(argv: list[str] | None = None) -> int:
         "--dynamodb-endpoint",
         help="a DynamoDB Local already running, shared with other stages (each stage makes "
         "tables of its own there and deletes them when it stops)",
+    )
+    up.add_argument(
+        "--max-unread-bytes",
+        type=int,
+        help="a client with more bytes sent to it and unread is cut off (default 1 MiB)",
+    )
+    up.add_argument(
+        "--heartbeat",
+        type=float,
+        help="seconds between the stage's pings; a peer that misses one is dropped "
+        "(default 30; 0: none)",
     )
     up.add_argument(
         "--faults",

@@ -129,7 +129,8 @@ def email_identity(email: str) -> str:
     ``Straße@…`` is ``STRASSE@…``. Refusing a rare genuine twin (a mailbox ``strasse`` next to
     ``straße`` on one domain) is the price of never letting a look-alike take a second account.
     """
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email.strip()).casefold())
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", email).casefold())
+    return folded.strip()
 
 
 def _email(body: dict[str, Any]) -> str:

@@ -44,6 +44,8 @@ class StageConfig:
     max_message_bytes: int = 128 * 1024  # API Gateway: 128 KB per message
     max_frame_bytes: int = 32 * 1024  # API Gateway: 32 KB per frame
     integration_timeout: float = 29.0  # API Gateway: 29 s
+    max_unread_bytes: int = 1024 * 1024  # a client with more unread is cut off
+    heartbeat: float = 30.0  # the stage pings; a peer that does not answer is dropped
     workers: int = 32
     # Functions run in worker processes of their own (other cores), the rest in threads;
     # each such function has a pool of processes (default 1).
@@ -92,6 +94,8 @@ class StageConfig:
                 env, "CHATSTACK_LOCAL_MAX_CONNECTION_DURATION", 7200.0
             ),
             workers=_env_int(env, "CHATSTACK_LOCAL_WORKERS", 32),
+            max_unread_bytes=_env_int(env, "CHATSTACK_LOCAL_MAX_UNREAD_BYTES", 1024 * 1024),
+            heartbeat=_env_float(env, "CHATSTACK_LOCAL_HEARTBEAT", 30.0),
             process_functions=tuple(
                 name
                 for name in env.get(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ __all__ = [
     "LambdaContext",
     "new_connection_id",
     "rest_event",
+    "route_key",
     "stream_event",
     "stream_record",
     "ws_event",
@@ -22,6 +24,19 @@ __all__ = [
 
 ACCOUNT_ID = "000000000000"
 REGION = "us-east-1"
+
+
+def route_key(body: str, routes: Collection[str]) -> str:
+    """API Gateway's route selection on ``$request.body.action``: the frame's ``action`` when it
+    is a JSON object whose action names a route (never a ``$`` route), else ``$default``."""
+    try:
+        frame = json.loads(body)
+    except (ValueError, RecursionError):
+        return "$default"
+    action = frame.get("action") if isinstance(frame, dict) else None
+    if isinstance(action, str) and action in routes and not action.startswith("$"):
+        return action
+    return "$default"
 
 
 def new_connection_id() -> str:

@@ -76,10 +76,10 @@ class ManagementApi:
             if len(body) > self._ws.max_message_bytes:
                 return _error(413, "PayloadTooLargeException", "Request entity too large")
             try:
-                await connection.socket.send_str(body.decode("utf-8"))
+                data: str | bytes = body.decode("utf-8")
             except UnicodeDecodeError:
-                await connection.socket.send_bytes(body)
-            except ConnectionError:
+                data = body
+            if not await self._ws.send(connection, data):
                 return _error(410, "GoneException", "Gone")
             return Answer(200)
         if method == "GET":

@@ -189,6 +189,8 @@ class LocalStage:
             max_connection_duration=c.max_connection_duration,
             disconnect_delay=c.disconnect_delay,
             on_invoked=poller.nudge,
+            max_unread_bytes=c.max_unread_bytes,
+            heartbeat=c.heartbeat or None,
         )
         if self.plan is not None:
             self._faults = FaultRunner(

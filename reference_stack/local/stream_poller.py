@@ -143,7 +143,7 @@ class StreamPoller:
             if attempt > self._max_retries:
                 self._dead_letter(pending)
                 return
-            await asyncio.sleep(min(2.0, self._retry_delay * 2 ** (attempt - 1)))
+            await asyncio.sleep(min(5.0, self._retry_delay * 2 ** (attempt - 1)))
 
     def _dead_letter(self, records: list[dict[str, Any]]) -> None:
         for record in records:

@@ -9,6 +9,11 @@ API Gateway's behaviour, as emulated here:
   with 1009; an idle connection (no frame from the client for the idle timeout) or one older
   than the maximum duration is closed with 1001.
 - ``$disconnect`` runs once after every close, whoever closed.
+- A slow consumer is cut off, as API Gateway drops a client that does not read: a POST to
+  ``@connections`` never waits for the client (the frame is buffered and the POST answered),
+  and a connection with more than ``max_unread_bytes`` buffered unread is dropped (the POST
+  answers 410). The stage pings every ``heartbeat`` seconds and drops a peer that does not
+  answer (a dead or stuck client).
 - ``@connections/{id}`` (``management_api.py``) on the same port: POST sends a frame, GET
   describes the connection, DELETE closes it; an unknown id — or one whose handshake has not
   completed yet, ``$connect`` still running — answers 410 ``GoneException``.
@@ -18,8 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
+import struct
+import termios
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +37,7 @@ from aiohttp.http_websocket import WebSocketError
 
 from reference_stack.definition import Stack
 from reference_stack.local.events import new_connection_id, ws_event
+from reference_stack.local.events import route_key as select_route
 from reference_stack.local.frame_limit import FrameSizeLimit
 from reference_stack.local.invoker import InvocationFailed, Invoker
 from reference_stack.local.logs import log_event
@@ -50,6 +59,7 @@ class Connection:
     started: float = field(default_factory=time.monotonic)
     close_code: int | None = None
     close_reason: str = ""
+    transport: Any = None
 
 
 class WebSocketApi:
@@ -67,6 +77,9 @@ class WebSocketApi:
         max_connection_duration: float,
         disconnect_delay: float = 0.0,
         on_invoked: Any = None,
+        max_unread_bytes: int = 1024 * 1024,
+        send_wait: float = 0.5,
+        heartbeat: float | None = 30.0,
     ) -> None:
         self._routes = stack.websocket_routes
         self._invoker = invoker
@@ -77,6 +90,9 @@ class WebSocketApi:
         self._max_duration = max_connection_duration
         self._disconnect_delay = disconnect_delay
         self._on_invoked = on_invoked or (lambda: None)
+        self.max_unread_bytes = max_unread_bytes
+        self._send_wait = send_wait
+        self._heartbeat = heartbeat
         self.connections: dict[str, Connection] = {}
         self._reaper: asyncio.Task[None] | None = None
 
@@ -108,7 +124,11 @@ class WebSocketApi:
 
     async def _handshake(self, request: web.Request) -> web.StreamResponse:
         socket = _FrameLimitedResponse(
-            self.max_frame_bytes, max_msg_size=self.max_message_bytes, compress=False, autoping=True
+            self.max_frame_bytes,
+            max_msg_size=self.max_message_bytes,
+            compress=False,
+            autoping=True,
+            heartbeat=self._heartbeat,
         )
         if not socket.can_prepare(request).ok:
             return web.Response(status=426, text="Upgrade Required")
@@ -118,6 +138,7 @@ class WebSocketApi:
             connected_at=time.time(),
             source_ip=request.remote or "127.0.0.1",
             user_agent=request.headers.get("User-Agent"),
+            transport=request.transport,
         )
         headers: dict[str, list[str]] = {}
         for name, value in request.headers.items():
@@ -170,18 +191,8 @@ class WebSocketApi:
         if connection.close_code is None:
             connection.close_code = socket.close_code or 1005
 
-    def _route_key(self, body: str) -> str:
-        try:
-            frame = json.loads(body)
-        except (ValueError, RecursionError):
-            return "$default"
-        action = frame.get("action") if isinstance(frame, dict) else None
-        if isinstance(action, str) and action in self._routes and not action.startswith("$"):
-            return action
-        return "$default"
-
     async def _route(self, connection: Connection, request: web.Request, body: str) -> None:
-        route_key = self._route_key(body)
+        route_key = select_route(body, self._routes)
         event = self._event(
             connection, request, route_key=route_key, event_type="MESSAGE", body=body
         )
@@ -229,6 +240,46 @@ class WebSocketApi:
         with contextlib.suppress(InvocationFailed):
             await self._invoker.invoke(self._routes["$disconnect"], event)
 
+    async def send(self, connection: Connection, data: str | bytes) -> bool:
+        """Send one frame for ``@connections`` without waiting on the client; False when the
+        connection is gone — closed, or just cut off for reading too slowly."""
+        if connection.socket.closed or connection.close_code is not None:
+            return False
+        sending = (
+            connection.socket.send_str(data)
+            if isinstance(data, str)
+            else connection.socket.send_bytes(data)
+        )
+        # The frame is in the buffer before aiohttp waits for the client to read: that wait
+        # is shielded (other senders share it) and never held against the POST for long.
+        task = asyncio.ensure_future(sending)
+        try:
+            await asyncio.wait_for(asyncio.shield(task), self._send_wait)
+        except TimeoutError:
+            task.add_done_callback(_quiet)
+        except ConnectionError:
+            return False
+        unread = unread_bytes(connection.transport)
+        if unread > self.max_unread_bytes:
+            self.cut_off(connection, unread)
+            return False
+        return True
+
+    def cut_off(self, connection: Connection, unread: int) -> None:
+        """Drop a connection whose client does not read (no close handshake: it would not
+        read that either); ``$disconnect`` follows."""
+        if connection.close_code is None:
+            connection.close_code = 1006
+            connection.close_reason = f"Connection too slow: {unread} bytes unread"
+        log_event(
+            "closing connection",
+            logging.WARNING,
+            connectionId=connection.connection_id,
+            reason=connection.close_reason,
+        )
+        if connection.transport is not None:
+            connection.transport.abort()
+
     async def close(self, connection: Connection, code: int, reason: str) -> None:
         """Close a connection from the server side (``$disconnect`` follows)."""
         if connection.close_code is None:
@@ -262,6 +313,26 @@ class WebSocketApi:
             self._reaper.cancel()
         for connection in list(self.connections.values()):
             await self.close(connection, WSCloseCode.GOING_AWAY, "Stage shutting down")
+
+
+def unread_bytes(transport: Any) -> int:
+    """Bytes sent to a client and not yet read by it: the transport's buffer, plus the kernel's
+    send queue (Linux ``SIOCOUTQ``: unsent and unacknowledged), where most of them wait."""
+    if transport is None:
+        return 0
+    unread = transport.get_write_buffer_size()
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError, ValueError):
+            queued = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, struct.pack("i", 0))
+            unread += struct.unpack("i", queued)[0]
+    return unread
+
+
+def _quiet(task: asyncio.Future[Any]) -> None:
+    """Retrieve a late send's outcome (the client went away meanwhile: nothing to do)."""
+    if not task.cancelled():
+        task.exception()
 
 
 class _FrameLimitedResponse(web.WebSocketResponse):

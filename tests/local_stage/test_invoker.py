@@ -63,8 +63,8 @@ async def test_a_sandbox_that_dies_is_replaced_and_the_next_invocation_runs():
 async def test_an_invocation_past_its_timeout_ends_its_sandbox():
     """As Lambda does, a process function's invocation past its timeout ends its process; the
     next invocation gets a fresh one."""
-    invoker = Invoker(
-        _stack(hangs=("hangs", 1.0)), workers=1, prefix="t", process_functions={"hangs"}
+    invoker = Invoker(  # 5 s: a fresh process may take seconds to start on a busy machine
+        _stack(hangs=("hangs", 5.0)), workers=1, prefix="t", process_functions={"hangs"}
     )
     try:
         first = await invoker.invoke("hangs", {})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import socket
 import struct
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
@@ -59,11 +60,20 @@ class RawSocket:
         self.reader, self.writer = reader, writer
 
     @classmethod
-    async def connect(cls, ws_url: str, token: str, timeout: float = 10.0) -> RawSocket:
+    async def connect(
+        cls, ws_url: str, token: str, timeout: float = 10.0, receive_buffer: int | None = None
+    ) -> RawSocket:
+        """Open and upgrade a connection; ``receive_buffer`` shrinks the kernel's (a client
+        that reads slowly fills it at once)."""
         url = urlsplit(ws_url)
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(url.hostname, url.port), timeout
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        sock.setblocking(False)
+        await asyncio.wait_for(
+            asyncio.get_running_loop().sock_connect(sock, (url.hostname, url.port)), timeout
         )
+        reader, writer = await asyncio.open_connection(sock=sock)
         key = base64.b64encode(os.urandom(16)).decode()
         request = (
             f"GET {url.path}?token={quote(token)} HTTP/1.1\r\nHost: {url.netloc}\r\n"
