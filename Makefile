@@ -70,8 +70,8 @@ format: setup
 test: setup lint checkov frontend chromium
 	cd frontend && npx vitest run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
-	$(VENV)/bin/chatstack conform --junit-xml reports/conformance.xml --results-json reports/conformance.json
-	CHATSTACK_LOCAL_DYNAMODB=moto $(VENV)/bin/chatstack conform --junit-xml reports/conformance-moto.xml --results-json reports/conformance-moto.json
+	$(VENV)/bin/chatstack conform --junit-xml reports/conformance.xml --results-json reports/conformance.json --html-report reports/conformance.html
+	CHATSTACK_LOCAL_DYNAMODB=moto $(VENV)/bin/chatstack conform --junit-xml reports/conformance-moto.xml --results-json reports/conformance-moto.json --html-report reports/conformance-moto.html
 
 conform: setup
 	$(VENV)/bin/chatstack conform $(ARGS)

@@ -40,14 +40,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="an SSM parameter holding the signing key (a deployed stage: "
         "/chatstack/STAGE/jwt-secret), read with your own AWS credentials",
     )
-    parser.add_argument("--profile", default=None, help="profiles the stage implements (core)")
-    parser.add_argument("--timeout", type=float, help="seconds for every wait (default 5)")
-    parser.add_argument(
-        "--strict", action="store_true", help="a failed SHOULD check fails the run too"
+    target.add_argument(
+        "--idle-timeout",
+        type=float,
+        metavar="S",
+        help="the target closes idle connections after S seconds (checks LIFE-005)",
     )
-    parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
-    parser.add_argument("--results-json", metavar="PATH", help="write every verdict as JSON")
-    parser.add_argument("-n", "--workers", help="run checks in parallel (pytest-xdist)")
+    target.add_argument(
+        "--max-connection-duration",
+        type=float,
+        metavar="S",
+        help="the target closes connections after S seconds (checks LIFE-006)",
+    )
+    run = parser.add_argument_group("the run")
+    run.add_argument("--profile", default=None, help="profiles the stage implements (core)")
+    run.add_argument("--timeout", type=float, help="seconds for every wait (default 5)")
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="a failed SHOULD check, or a listed check that passed, fails the run too",
+    )
+    run.add_argument(
+        "--expect-fail",
+        metavar="FILE",
+        help="checks expected to fail, one `ID reason` per line: reported, not failing the run",
+    )
+    run.add_argument("-n", "--workers", help="run checks in parallel (pytest-xdist)")
+    limits = parser.add_argument_group("latency limits of the SHOULD checks (seed 001)")
+    for name, default in (("rest", 200), ("connect", 300), ("send", 100), ("broadcast", 200)):
+        limits.add_argument(
+            f"--max-{name}-p95-ms", type=float, metavar="MS", help=f"default {default}"
+        )
+    reports = parser.add_argument_group("reports")
+    reports.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report")
+    reports.add_argument("--results-json", metavar="PATH", help="write every verdict as JSON")
+    reports.add_argument("--html-report", metavar="PATH", help="write a self-contained HTML report")
     return parser
 
 
@@ -60,18 +87,24 @@ def pytest_arguments(args: argparse.Namespace, extra: list[str]) -> list[str]:
         ("--ws-url", args.ws_url),
         ("--jwt-secret", args.jwt_secret),
         ("--jwt-secret-param", args.jwt_secret_param),
+        ("--idle-timeout", args.idle_timeout),
+        ("--max-connection-duration", args.max_connection_duration),
         ("--profile", args.profile),
         ("--conformance-timeout", args.timeout),
-        ("--junit-xml", args.junit_xml),
+        ("--expect-fail", args.expect_fail),
+        ("--max-rest-p95-ms", args.max_rest_p95_ms),
+        ("--max-connect-p95-ms", args.max_connect_p95_ms),
+        ("--max-send-p95-ms", args.max_send_p95_ms),
+        ("--max-broadcast-p95-ms", args.max_broadcast_p95_ms),
+        ("--conformance-junit-xml", args.junit_xml),
         ("--results-json", args.results_json),
+        ("--html-report", args.html_report),
         ("-n", args.workers),
     ):
         if value is not None:
             argv += [option, str(value)]
     if args.strict:
         argv.append("--conformance-strict")
-    if args.junit_xml:
-        argv += ["-o", "junit_suite_name=chatstack-conformance", "-o", "junit_family=xunit1"]
     return argv + extra
 
 

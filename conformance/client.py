@@ -14,6 +14,9 @@ import aiohttp
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from conformance import trace
+from conformance.errors import PreconditionFailed, StageUnreachable
+
 __all__ = [
     "FRAME_LIMIT_BYTES",
     "MESSAGE_LIMIT_BYTES",
@@ -24,6 +27,7 @@ __all__ = [
     "User",
     "encode",
     "fragments",
+    "is_ack",
     "unique_email",
     "unique_room",
 ]
@@ -58,6 +62,15 @@ def unique_email() -> str:
 
 def unique_room() -> str:
     return f"conf-{uuid.uuid4().hex[:16]}"
+
+
+def is_ack(frame: Any, action: str, room_id: str) -> bool:
+    """Whether ``frame`` is the ack of ``action`` on ``room_id`` (more fields are allowed)."""
+    return isinstance(frame, dict) and {k: frame.get(k) for k in ("type", "action", "roomId")} == {
+        "type": "ack",
+        "action": action,
+        "roomId": room_id,
+    }
 
 
 @dataclass
@@ -102,13 +115,22 @@ class Rest:
             kwargs["data"] = raw
         elif body is not None:
             kwargs["json"] = body
-        async with self.session.request(method, self.rest_url + path, **kwargs) as response:
-            text = await response.text()
-            try:
-                payload: Any = json.loads(text)
-            except ValueError:
-                payload = text
-            return RestAnswer(response.status, payload, response.headers, text)
+        url = self.rest_url + path
+        recorder = trace.current()
+        try:
+            async with self.session.request(method, url, **kwargs) as response:
+                text = await response.text()
+        except aiohttp.ClientConnectorError as exc:
+            if recorder:
+                recorder.http(method, url, raw if raw is not None else body, None, str(exc))
+            raise StageUnreachable(f"{method} {url}: {exc}") from None
+        if recorder:
+            recorder.http(method, url, raw if raw is not None else body, response.status, text)
+        try:
+            payload: Any = json.loads(text)
+        except ValueError:
+            payload = text
+        return RestAnswer(response.status, payload, response.headers, text)
 
     async def post(
         self, path: str, body: Any = None, *, raw: bytes | str | None = None
@@ -116,17 +138,20 @@ class Rest:
         return await self.call("POST", path, body, raw=raw)
 
     async def new_user(self, username: str = "tester") -> User:
-        """Sign up and log in a fresh user (a harness step: failures here are errors)."""
+        """Sign up and log in a fresh user (a precondition: failures here are harness errors)."""
         email = unique_email()
         answer = await self.post(
             "/signup", {"email": email, "password": PASSWORD, "username": username}
         )
         if answer.status != 201:
-            raise RuntimeError(f"signup failed: {answer}")
+            raise PreconditionFailed(f"precondition: signing up a fresh user failed: {answer}")
         answer = await self.post("/login", {"email": email, "password": PASSWORD})
-        if answer.status != 200:
-            raise RuntimeError(f"login failed: {answer}")
-        return User(answer.body["user"]["userId"], email, username, answer.body["token"])
+        try:
+            return User(answer.body["user"]["userId"], email, username, answer.body["token"])
+        except (TypeError, KeyError):
+            raise PreconditionFailed(
+                f"precondition: logging a fresh user in failed: {answer}"
+            ) from None
 
 
 class Peer:
@@ -135,21 +160,37 @@ class Peer:
     def __init__(self, socket: ClientConnection, timeout: float) -> None:
         self.socket = socket
         self.timeout = timeout
+        self.trace = trace.current()
         self.broadcasts: asyncio.Queue[tuple[float, Frame]] = asyncio.Queue()
         self.replies: asyncio.Queue[tuple[Frame, int]] = asyncio.Queue()  # with its bytes
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
     async def connect(cls, ws_url: str, token: str, timeout: float) -> Peer:
-        socket = await websockets.connect(
-            f"{ws_url}?token={token}", open_timeout=timeout, max_size=None, proxy=None
-        )
-        return cls(socket, timeout)
+        """Open a connection; ``websockets.InvalidStatus`` when the handshake is refused."""
+        url = f"{ws_url}?token={token}"
+        recorder = trace.current()
+        try:
+            socket = await websockets.connect(url, open_timeout=timeout, max_size=None, proxy=None)
+        except websockets.InvalidStatus as refused:
+            if recorder:
+                recorder.ws(refused, "refused", f"{url}: HTTP {refused.response.status_code}")
+            raise
+        except TimeoutError:
+            raise
+        except OSError as exc:  # refused, no such host: not a handshake the stage answered
+            raise StageUnreachable(f"WebSocket {ws_url}: {exc}") from None
+        peer = cls(socket, timeout)
+        if recorder:
+            recorder.ws(peer, "open", url)
+        return peer
 
     async def _read(self) -> None:
         try:
             async for raw in self.socket:
                 received = time.monotonic()
+                if self.trace:
+                    self.trace.ws(self, "receive", raw)
                 try:
                     frame = json.loads(raw)
                 except ValueError:
@@ -162,18 +203,25 @@ class Peer:
                     self.replies.put_nowait((reply, size))
         except websockets.ConnectionClosed:
             pass
+        if self.trace:
+            close = self.socket.protocol.close_rcvd
+            self.trace.ws(self, "closed", f"code {close.code} {close.reason}" if close else None)
 
     async def send(self, frame: Frame | str) -> None:
         """Send one frame: JSON in UTF-8, as browsers send it (``\\u`` escapes triple the size
         of non-ASCII text, and API Gateway closes a connection whose frame exceeds 32 KB)."""
-        await self.socket.send(frame if isinstance(frame, str) else encode(frame))
+        text = frame if isinstance(frame, str) else encode(frame)
+        if self.trace:
+            self.trace.ws(self, "send", text)
+        await self.socket.send(text)
 
     async def send_in_frames(self, frame: Frame | str, frame_bytes: int = 32_000) -> None:
         """Send one message as several frames of at most ``frame_bytes`` each, as a client
         must for a message over API Gateway's 32 KB frame limit (up to its 128 KB limit)."""
-        await self.socket.send(
-            fragments(frame if isinstance(frame, str) else encode(frame), frame_bytes)
-        )
+        text = frame if isinstance(frame, str) else encode(frame)
+        if self.trace:
+            self.trace.ws(self, "send", f"(in frames of {frame_bytes} bytes) {text}")
+        await self.socket.send(fragments(text, frame_bytes))
 
     async def reply(self) -> Frame:
         """The next frame that is not a broadcast (ack, messages, error)."""
@@ -223,16 +271,24 @@ class Peer:
         return frames
 
     async def join(self, room_id: str) -> None:
-        answer = await self.request({"action": "joinRoom", "roomId": room_id})
-        if answer != {"type": "ack", "action": "joinRoom", "roomId": room_id}:
-            raise AssertionError(f"joinRoom {room_id}: expected its ack, got {answer}")
-
-    async def closed(self) -> int | None:
-        """Wait until the server closes; returns the close code it sent."""
+        """Join ``room_id`` (a precondition: no ack is a harness error, not the check's failure)."""
         try:
-            await asyncio.wait_for(self.socket.wait_closed(), self.timeout)
+            answer = await self.request({"action": "joinRoom", "roomId": room_id})
+        except AssertionError as exc:
+            raise PreconditionFailed(f"precondition: joinRoom {room_id}: {exc}") from None
+        if not is_ack(answer, "joinRoom", room_id):
+            raise PreconditionFailed(
+                f"precondition: joinRoom {room_id}: expected its ack, got {answer}"
+            )
+
+    async def closed(self, within: float | None = None) -> int | None:
+        """Wait until the server closes (at most ``within`` seconds, default the timeout);
+        returns the close code it sent."""
+        within = self.timeout if within is None else within
+        try:
+            await asyncio.wait_for(self.socket.wait_closed(), within)
         except TimeoutError:
-            raise AssertionError(f"connection still open after {self.timeout} s") from None
+            raise AssertionError(f"connection still open after {within} s") from None
         close = self.socket.protocol.close_rcvd
         return close.code if close else None
 

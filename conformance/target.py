@@ -21,12 +21,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["LocalStage", "Target", "TargetError", "read_signing_key", "read_stage_file"]
+from conformance.errors import StageUnreachable, TargetError
 
-
-class TargetError(Exception):
-    """The target stage cannot be determined or started (a harness fault, not a failed check)."""
+__all__ = ["LocalStage", "Target", "TargetError", "probe", "read_signing_key", "read_stage_file"]
 
 
 @dataclass(frozen=True)
@@ -184,3 +183,17 @@ def read_signing_key(parameter: str, rest_url: str) -> str:
             f"cannot read the signing key from SSM parameter {parameter} ({region}): {exc}"
         ) from None
     return answer["Parameter"]["Value"]
+
+
+def probe(target: Target, timeout: float) -> None:
+    """Raise ``StageUnreachable`` unless a TCP connection opens to both of the stage's URLs."""
+    import socket
+
+    for url in (target.rest_url, target.ws_url):
+        parts = urlsplit(url)
+        secure = parts.scheme in ("https", "wss")
+        port = parts.port or (443 if secure else 80)
+        try:
+            socket.create_connection((parts.hostname or "", port), timeout=timeout).close()
+        except OSError as exc:
+            raise StageUnreachable(f"nothing answers at {url}: {exc}") from None

@@ -48,7 +48,8 @@ async def check_members_and_sender_receive_the_message(connect, rest):
     for peer in (sender, member):
         frame = await peer.message(lambda f: f.get("roomId") == room)
         expected["userId"] = frame.get("userId")
-        assert frame == expected, f"expected {expected}, got {frame}"
+        shown = {k: frame.get(k) for k in expected}
+        assert shown == expected, f"expected {expected}, got {frame}"
         assert isinstance(frame["userId"], str) and frame["userId"], str(frame)
 
 
@@ -104,6 +105,52 @@ async def check_client_message_ids_are_scoped_to_their_user(connect, rest):
         f"expected two new messages, got {first} and {second}"
     )
     assert first["messageId"] != second["messageId"], f"{first} vs {second}"
+
+
+@check("BCAST-010", MUST)
+async def check_a_repeat_in_another_room_is_a_duplicate(connect, rest):
+    """§3: a user's clientMessageId repeated in another room is acked as the original (its
+    messageId, roomId and timestamp); nothing is broadcast or stored in the other room."""
+    a, b = unique_room(), unique_room()
+    sender, member = await peers(connect, rest, 2, a)
+    for peer in (sender, member):
+        await peer.join(b)
+    first = await sender.request(
+        {"action": "sendMessage", "roomId": a, "message": "one", "clientMessageId": "across"}
+    )
+    repeat = await sender.request(
+        {"action": "sendMessage", "roomId": b, "message": "two", "clientMessageId": "across"}
+    )
+    assert first.get("duplicate") is False, f"first send: expected duplicate false, got {first}"
+    original = {k: first.get(k) for k in ("messageId", "roomId", "timestamp")}
+    assert repeat.get("duplicate") is True, f"repeat in {b}: expected a duplicate, got {repeat}"
+    assert {k: repeat.get(k) for k in original} == original, (
+        f"the repeat's ack must name the original {original}, got {repeat}"
+    )
+    got = await member.message(lambda f: f.get("roomId") == a)
+    assert got["messageId"] == first["messageId"], str(got)
+    await nothing_more_from(member, b)
+    history = await member.request({"action": "getMessages", "roomId": b})
+    assert history.get("messages") == [], f"the repeat was stored in {b}: {history}"
+
+
+@check("BCAST-011", MUST)
+async def check_the_duplicate_window_outlives_the_connection(connect, rest):
+    """§3: a clientMessageId repeated from a new connection of the user, after the one that
+    sent it closed, is still a duplicate."""
+    room = unique_room()
+    user = await rest.new_user("again")
+    first_connection = await connect(user)
+    await first_connection.join(room)
+    frame = {"action": "sendMessage", "roomId": room, "message": "m", "clientMessageId": "keep"}
+    first = await first_connection.request(frame)
+    assert first.get("duplicate") is False, f"first send: expected duplicate false, got {first}"
+    await first_connection.close()
+    second_connection = await connect(user)
+    await second_connection.join(room)
+    repeat = await second_connection.request(frame)
+    assert repeat.get("duplicate") is True, f"expected a duplicate, got {repeat}"
+    assert repeat.get("messageId") == first["messageId"], f"{first} vs {repeat}"
 
 
 @check("BCAST-006", MUST)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+import websockets
+
 from conformance.client import Peer, unique_room
 from conformance.plugin import MUST, check
+
+WAIT_HINT = (
+    "start the stage with a shorter limit (chatstack up {flag} 3) and pass the same {flag} 3 "
+    "to chatstack conform"
+)
 
 
 @check("LIFE-001", MUST)
@@ -78,3 +86,57 @@ async def check_two_connections_of_one_user_both_receive(connect, user):
     await a.request({"action": "sendMessage", "roomId": room, "message": "twice"})
     for peer in (a, b):
         assert (await peer.message(lambda f: f.get("roomId") == room))["message"] == "twice"
+
+
+@check("LIFE-005", MUST)
+async def check_an_idle_connection_is_closed_with_1001(stage_limits, conformance_timeout):
+    """§3 lifecycle: a connection idle for the idle timeout (API Gateway: 10 minutes) is closed
+    with code 1001."""
+    idle = stage_limits.idle_timeout
+    if idle is None:
+        pytest.skip(
+            "the stage's idle timeout is API Gateway's 10 minutes, too long to wait for in a "
+            "run: " + WAIT_HINT.format(flag="--idle-timeout")
+        )
+    user = await stage_limits.rest.new_user("idle")
+    peer = await Peer.connect(stage_limits.ws_url, user.token, conformance_timeout)
+    try:
+        code = await peer.closed(within=idle + conformance_timeout)
+        assert code == 1001, f"expected close code 1001 after {idle} s idle, got {code}"
+    finally:
+        await peer.close()
+
+
+@check("LIFE-006", MUST)
+async def check_a_connection_is_closed_after_the_maximum_duration(
+    stage_limits, conformance_timeout
+):
+    """§3 lifecycle: a connection open for the maximum duration (API Gateway: 2 hours) is
+    closed with code 1001, however active it is."""
+    longest = stage_limits.max_connection_duration
+    if longest is None:
+        pytest.skip(
+            "the stage's maximum connection duration is API Gateway's 2 hours, too long to wait "
+            "for in a run: " + WAIT_HINT.format(flag="--max-connection-duration")
+        )
+    # A frame well within the idle timeout keeps the connection active.
+    every = max(0.2, min(stage_limits.idle_timeout or 60.0, longest) / 4)
+    user = await stage_limits.rest.new_user("longest")
+    peer = await Peer.connect(stage_limits.ws_url, user.token, conformance_timeout)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + longest + conformance_timeout
+    try:
+        while loop.time() < deadline:
+            try:
+                await asyncio.wait_for(peer.socket.wait_closed(), every)
+                break
+            except TimeoutError:
+                pass
+            try:
+                await peer.send({"action": "getMessages", "roomId": "general", "limit": 1})
+            except websockets.ConnectionClosed:
+                break
+        code = await peer.closed(within=max(0.0, deadline - loop.time()))
+        assert code == 1001, f"expected close code 1001 after {longest} s, got {code}"
+    finally:
+        await peer.close()

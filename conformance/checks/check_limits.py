@@ -8,6 +8,7 @@ from conformance.client import (
     FRAME_LIMIT_BYTES,
     MESSAGE_LIMIT_BYTES,
     Peer,
+    is_ack,
     unique_email,
     unique_room,
 )
@@ -55,7 +56,7 @@ async def check_room_id_of_64_characters_is_accepted(peer: Peer):
     """§3 bounds: a 64-character roomId of the allowed characters is accepted."""
     room = ("Az09_-" * 11)[:64]
     answer = await peer.request({"action": "joinRoom", "roomId": room})
-    assert answer == {"type": "ack", "action": "joinRoom", "roomId": room}, str(answer)
+    assert is_ack(answer, "joinRoom", room), f"expected the ack, got {answer}"
 
 
 @check("LIMIT-004", MUST)

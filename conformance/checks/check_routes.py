@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.client import Peer, unique_room
+from conformance.client import Peer, is_ack, unique_room
 from conformance.plugin import MUST, check
 
 
@@ -12,7 +12,7 @@ async def still_open(peer: Peer) -> None:
     """The connection still answers after an error frame."""
     room = unique_room()
     answer = await peer.request({"action": "joinRoom", "roomId": room})
-    assert answer == {"type": "ack", "action": "joinRoom", "roomId": room}, (
+    assert is_ack(answer, "joinRoom", room), (
         f"the connection no longer answers after an error frame: got {answer}"
     )
 
@@ -33,7 +33,7 @@ async def check_join_room_is_acknowledged(peer: Peer):
     room = unique_room()
     for _ in range(2):
         answer = await peer.request({"action": "joinRoom", "roomId": room})
-        assert answer == {"type": "ack", "action": "joinRoom", "roomId": room}, str(answer)
+        assert is_ack(answer, "joinRoom", room), f"expected the ack, got {answer}"
 
 
 @check("ROUTE-002", MUST)
@@ -43,7 +43,7 @@ async def check_leave_room_is_acknowledged(peer: Peer):
     await peer.join(room)
     for _ in range(2):
         answer = await peer.request({"action": "leaveRoom", "roomId": room})
-        assert answer == {"type": "ack", "action": "leaveRoom", "roomId": room}, str(answer)
+        assert is_ack(answer, "leaveRoom", room), f"expected the ack, got {answer}"
 
 
 @check("ROUTE-003", MUST)
@@ -67,7 +67,8 @@ async def check_get_messages_answers_a_page(peer: Peer):
     """§3 getMessages: answers {type: messages, roomId, messages: [...], nextBefore}."""
     room = unique_room()
     answer = await peer.request({"action": "getMessages", "roomId": room})
-    assert answer == {"type": "messages", "roomId": room, "messages": [], "nextBefore": None}, (
+    page = {k: answer.get(k, "<missing>") for k in ("type", "roomId", "messages", "nextBefore")}
+    assert page == {"type": "messages", "roomId": room, "messages": [], "nextBefore": None}, (
         f"expected an empty page of a new room, got {answer}"
     )
 
@@ -127,7 +128,7 @@ async def check_unknown_fields_are_ignored(peer: Peer):
     """§3: fields a frame does not need are ignored."""
     room = unique_room()
     answer = await peer.request({"action": "joinRoom", "roomId": room, "extra": {"a": [1]}})
-    assert answer == {"type": "ack", "action": "joinRoom", "roomId": room}, str(answer)
+    assert is_ack(answer, "joinRoom", room), f"expected the ack, got {answer}"
 
 
 @check("ROUTE-010", MUST)

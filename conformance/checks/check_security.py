@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
+from collections.abc import Iterator
 
 import jwt
 import pytest
@@ -26,6 +28,28 @@ async def expect_refused(target, token: str, timeout: float, what: str) -> None:
     )
 
 
+BCRYPT = re.compile(r"\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}")
+
+
+def fields_and_strings(value, path: str = "") -> Iterator[tuple[str, str, str]]:
+    """Every ("field" or "value", path, text) of a JSON value, a JWT's claims included."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield "field", f"{path}.{key}", str(key)
+            yield from fields_and_strings(inner, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            yield from fields_and_strings(inner, f"{path}[{i}]")
+    elif isinstance(value, str):
+        yield "value", path, value
+        if value.count(".") == 2 and value.startswith("eyJ"):
+            try:
+                claims = jwt.decode(value, options={"verify_signature": False})
+            except jwt.PyJWTError:
+                return
+            yield from fields_and_strings(claims, f"{path}<claims>")
+
+
 @check("SEC-001", MUST)
 async def check_the_password_never_comes_back(rest):
     """§2: no answer of signup or login, errors included, holds the password or its hash."""
@@ -38,9 +62,14 @@ async def check_the_password_never_comes_back(rest):
     ]
     for answer in answers:
         assert password not in answer.text, f"the password came back: {answer}"
-        assert "$2" not in answer.text and "hash" not in answer.text.lower(), (
-            f"a password hash came back: {answer}"
-        )
+        assert not BCRYPT.search(answer.text), f"a bcrypt hash came back: {answer}"
+        for kind, path, text in fields_and_strings(answer.body):
+            assert not BCRYPT.search(text), f"a bcrypt hash came back at {path}: {answer}"
+            if kind == "field":
+                lowered = text.lower()
+                assert "hash" not in lowered and "password" not in lowered, (
+                    f"a password field came back ({path}): {answer}"
+                )
 
 
 @check("SEC-002", MUST)

@@ -19,7 +19,7 @@ from lambdas.domain.fanout import (
     process_stream_batch,
 )
 from lambdas.domain.tokens import Identity, verify_token
-from lambdas.handlers import get_messages, signup
+from lambdas.handlers import get_messages, login, signup
 
 Event = dict[str, Any]
 
@@ -87,6 +87,15 @@ def newest_first_history(event: Event, context: Any) -> dict[str, Any]:
     if frame.get("type") == "messages":
         frame["messages"].reverse()
     return {**result, "body": json.dumps(frame, ensure_ascii=False)}
+
+
+def refusing_login(event: Event, context: Any) -> dict[str, Any]:
+    """Answers every login, right or wrong, with 401 INVALID_CREDENTIALS."""
+    result = login.handler(event, context)
+    if result["statusCode"] == 200:
+        error = {"code": "INVALID_CREDENTIALS", "message": "invalid e-mail or password"}
+        result = {**result, "statusCode": 401, "body": json.dumps({"error": error})}
+    return result
 
 
 def hash_returning_signup(event: Event, context: Any) -> dict[str, Any]:

@@ -1,156 +1,160 @@
 """The conformance suite fails deliberately broken stages, naming the right checks — and passes
-the reference stage under the same conditions."""
+the reference stage under the same conditions; its verdicts, exit codes and reports say so."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from reference_stack.definition import STACK_FILE
+from conformance.verdicts import EXIT_FAILED, EXIT_HARNESS_ERROR, EXIT_OK
+from tests.conformance_variants.runs import conform, importable_broken_handlers, start_variant
 from tests.support.stage_process import start_stage
 
-REPO = Path(__file__).resolve().parents[2]
-CHATSTACK = Path(sys.executable).with_name("chatstack")
-BROKEN = "tests.conformance_variants.broken"
 
-# variant: (function replaced, its broken handler, extra stage flags, must fail, may fail)
+@dataclass(frozen=True)
+class Variant:
+    function: str  # the function replaced
+    handler: str  # its broken handler in broken.py
+    must_fail: set[str]
+    may_fail: set[str] = field(default_factory=set)
+    flags: tuple[str, ...] = ()  # extra stage flags
+
+
 VARIANTS = {
-    "broadcast leaks across rooms": (
-        "broadcaster",
-        "leaky_broadcaster",
-        [],
-        {"BCAST-002", "BCAST-003", "BCAST-008", "BCAST-009"},
-        set(),
+    "broadcast leaks across rooms": Variant(
+        "broadcaster", "leaky_broadcaster", {"BCAST-002", "BCAST-003", "BCAST-008", "BCAST-009"}
     ),
-    "$connect accepts bad tokens": (
+    "$connect accepts bad tokens": Variant(
         "connect",
         "trusting_connect",
-        [],
         {"CONN-002", "SEC-002", "SEC-003", "SEC-004", "SEC-005", "SEC-006"},
-        set(),
     ),
-    "broadcaster stops at the first 410": (
+    "broadcaster stops at the first 410": Variant(
         # $disconnect lags behind the close, as it may on AWS: gone connections stay listed.
         "broadcaster",
         "give_up_broadcaster",
-        ["--disconnect-delay", "2"],
         {"LIFE-002"},
         {"LIFE-001", "LIFE-003", "CONN-003"},
+        ("--disconnect-delay", "2"),
     ),
-    "history newest first": (
-        "get_messages",
-        "newest_first_history",
-        [],
-        {"HIST-001", "HIST-002", "HIST-004", "HIST-006"},
-        set(),
+    "broadcaster silently loses part of a sender's run for some members": Variant(
+        "broadcaster", "lossy_broadcaster", {"BCAST-007", "BCAST-008", "BCAST-009"}
     ),
-    "broadcaster silently loses part of a sender's run for some members": (
-        "broadcaster",
-        "lossy_broadcaster",
-        [],
-        {"BCAST-007", "BCAST-008", "BCAST-009"},
-        set(),
+    "broadcaster silently loses a room's later senders for some members": Variant(
+        "broadcaster", "later_senders_lossy_broadcaster", {"BCAST-007", "BCAST-008", "BCAST-009"}
     ),
-    "broadcaster silently loses a room's later senders for some members": (
-        "broadcaster",
-        "later_senders_lossy_broadcaster",
-        [],
-        {"BCAST-007", "BCAST-008", "BCAST-009"},
-        set(),
-    ),
-    "signup returns the password hash": (
-        "signup",
-        "hash_returning_signup",
-        [],
-        {"AUTH-001", "AUTH-011", "SEC-001"},
-        set(),
-    ),
+    "signup returns the password hash": Variant("signup", "hash_returning_signup", {"SEC-001"}),
 }
+# Run with an expected-failures list instead (test_an_expected_failures_list_turns_the_run_green).
+HISTORY_NEWEST_FIRST = Variant(
+    "get_messages",
+    "newest_first_history",
+    {"HIST-001", "HIST-002", "HIST-004", "HIST-006"},
+)
+# The stage cannot wait for these in a run against a stage it did not start (skipped, with why).
+NEEDS_SHORT_LIMITS = {"LIFE-005", "LIFE-006"}
 
-
-def conform(stage, workdir: Path) -> tuple[int, dict[str, str], str]:
-    """Run `chatstack conform` against ``stage``; returns (exit code, verdicts, output)."""
-    results = workdir / "results.json"
-    run = subprocess.run(
-        [
-            str(CHATSTACK),
-            "conform",
-            "--rest-url",
-            stage.rest_url,
-            "--ws-url",
-            stage.ws_url,
-            "--jwt-secret",
-            stage.jwt_secret,
-            "--results-json",
-            str(results),
-            "--junit-xml",
-            str(workdir / "junit.xml"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=workdir,
-    )
-    verdicts = {}
-    if results.exists():
-        checks = json.loads(results.read_text())["checks"]
-        verdicts = {check_id: v["outcome"] for check_id, v in checks.items()}
-    return run.returncode, verdicts, run.stdout[-4000:] + run.stderr[-2000:]
-
-
-def variant_stack(workdir: Path, function: str, handler: str) -> Path:
-    stack = json.loads(STACK_FILE.read_text())
-    stack["functions"][function]["handler"] = f"{BROKEN}.{handler}"
-    path = workdir / "stack.json"
-    path.write_text(json.dumps(stack))
-    return path
+# A whole conform run takes 30-110 s on a busy 2-core machine: more than the default timeout.
+RUN_TIMEOUT = pytest.mark.timeout(600)
 
 
 @pytest.fixture(autouse=True)
 def importable_tests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The stage process imports the broken handlers from this repository's tests package."""
-    monkeypatch.setenv(
-        "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    )
-
-
-# A whole conform run takes 30-100 s on a busy 2-core machine: more than the default timeout.
-RUN_TIMEOUT = pytest.mark.timeout(600)
+    importable_broken_handlers(monkeypatch)
 
 
 @RUN_TIMEOUT
-@pytest.mark.parametrize("variant", list(VARIANTS))
-def test_suite_fails_the_broken_stage_with_the_right_ids(tmp_path: Path, variant: str):
-    """Against each broken variant, conform exits 1 and the failed checks are the expected ones."""
-    function, handler, flags, must_fail, may_fail = VARIANTS[variant]
-    stack = variant_stack(tmp_path, function, handler)
-    stage = start_stage(tmp_path / "stage", "--stack", str(stack), *flags)
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_suite_fails_the_broken_stage_with_the_right_ids(tmp_path: Path, name: str):
+    """Against each broken variant, conform exits 1, the failed checks are the expected ones, and
+    the JUnit and HTML reports show each failure (the HTML with its exchange)."""
+    variant = VARIANTS[name]
+    stage = start_variant(tmp_path, variant.function, variant.handler, *variant.flags)
     try:
-        code, verdicts, output = conform(stage, tmp_path)
+        run = conform(stage, tmp_path)
     finally:
         stage.stop()
-    failed = {check_id for check_id, outcome in verdicts.items() if outcome == "failed"}
-    errors = {check_id for check_id, outcome in verdicts.items() if outcome == "error"}
-    assert code == 1, f"conform exited {code} against '{variant}':\n{output}"
-    assert not errors, f"harness errors {errors}:\n{output}"
-    assert must_fail <= failed, f"expected {sorted(must_fail)} to fail, failed: {sorted(failed)}"
-    assert failed <= must_fail | may_fail, (
-        f"unexpected failures {sorted(failed - must_fail - may_fail)}:\n{output}"
+    failed, errors = run.ids("failed"), run.ids("error")
+    assert run.code == EXIT_FAILED, f"conform exited {run.code} against '{name}':\n{run.output}"
+    assert not errors, f"harness errors {errors}:\n{run.output}"
+    assert variant.must_fail <= failed, (
+        f"expected {sorted(variant.must_fail)} to fail, failed: {sorted(failed)}"
     )
+    unexpected = failed - variant.must_fail - variant.may_fail
+    assert not unexpected, f"unexpected failures {sorted(unexpected)}:\n{run.output}"
+    assert run.junit_verdicts()["failure"] == failed
+    html = run.html()
+    for check_id in failed:
+        assert f'id="{check_id}" class="check failed"' in html, f"{check_id} not in the report"
+    assert 'class="trace"' in html and "eyJ" not in html, "traces must be there, tokens not"
+
+
+@RUN_TIMEOUT
+def test_an_expected_failures_list_turns_the_run_green(tmp_path: Path):
+    """Listed failures of a broken stage are reported as expected and the run exits 0; a listed
+    check that passes is reported as unexpectedly passing."""
+    variant = HISTORY_NEWEST_FIRST
+    listed = tmp_path / "expected-failures.txt"
+    listed.write_text(
+        "# the newest-first history variant\n"
+        + "".join(f"{check_id}  history comes newest first\n" for check_id in variant.must_fail)
+        + "HIST-005  listed although it passes\n"
+    )
+    stage = start_variant(tmp_path, variant.function, variant.handler)
+    try:
+        run = conform(stage, tmp_path, "--expect-fail", str(listed))
+    finally:
+        stage.stop()
+    assert run.code == EXIT_OK, f"conform exited {run.code}:\n{run.output}"
+    assert run.ids("xfailed") == variant.must_fail, run.output
+    assert run.ids("xpassed") == {"HIST-005"}, run.output
+    assert not run.ids("failed") and not run.ids("error"), run.output
+    assert "XFAIL" in run.output and "history comes newest first" in run.output
+    assert "take it off the list" in run.output
 
 
 @RUN_TIMEOUT
 def test_suite_passes_the_reference_stage_with_a_lagging_disconnect(tmp_path: Path):
-    """The correct stage passes every check, even with $disconnect two seconds behind."""
+    """The correct stage passes every check, even with $disconnect two seconds behind; only the
+    checks that need shorter connection limits than a run can wait for are skipped."""
     stage = start_stage(tmp_path / "stage", "--disconnect-delay", "2")
     try:
-        code, verdicts, output = conform(stage, tmp_path)
+        run = conform(stage, tmp_path)
     finally:
         stage.stop()
-    assert code == 0, output
-    assert verdicts and set(verdicts.values()) == {"passed"}, verdicts
+    assert run.code == EXIT_OK, run.output
+    assert run.ids("skipped") == NEEDS_SHORT_LIMITS, run.output
+    assert set(run.verdicts) - NEEDS_SHORT_LIMITS == run.ids("passed"), run.verdicts
+
+
+@RUN_TIMEOUT
+def test_checks_standing_on_a_failed_step_are_errors_not_failures(tmp_path: Path):
+    """When no fresh user can log in, the login checks fail, and every check that needs a
+    logged-in user is an error naming the precondition — not a failure of its requirement."""
+    stage = start_variant(tmp_path, "login", "refusing_login")
+    try:
+        run = conform(stage, tmp_path)
+    finally:
+        stage.stop()
+    failed, errors = run.ids("failed"), run.ids("error")
+    assert run.code == EXIT_FAILED, run.output
+    assert failed == {"AUTH-011", "AUTH-016", "SEC-010"}, run.output
+    assert {"BCAST-001", "CONN-001", "HIST-001", "LIFE-001", "LAT-003"} <= errors, run.output
+    for check_id in errors:
+        message = run.results["checks"][check_id]["message"]
+        assert "precondition" in message, f"{check_id}: {message}"
+    assert run.junit_verdicts()["error"] == errors
+
+
+def test_an_unreachable_stage_is_a_harness_error(tmp_path: Path):
+    """With nothing at the stage's URLs, every check is an error and conform exits with the
+    harness error code, not the failure code."""
+    run = conform(
+        None, tmp_path, "--rest-url", "http://127.0.0.1:9/dev", "--ws-url", "ws://127.0.0.1:9/dev"
+    )
+    assert run.code == EXIT_HARNESS_ERROR, run.output
+    assert set(run.verdicts.values()) == {"error"}, run.verdicts
+    messages = {check["message"] for check in run.results["checks"].values()}
+    assert all("nothing answers at http://127.0.0.1:9/dev" in m for m in messages), messages
