@@ -30,8 +30,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import platform
+import shlex
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -264,6 +267,9 @@ def _cell(value: Any, digits: int = 0) -> str:
 def markdown(layout: dict, hold: list[dict], rate: list[dict], multi: dict | None) -> str:
     files = layout["open_files"]
     out = [
+        f"`{layout['command']}` — {layout['date']}, {platform.machine()}, Python "
+        f"{platform.python_version()}, {layout['minutes']:.1f} min.",
+        "",
         f"Open files (`ulimit -n`): soft {files['soft']:,}, hard {files['hard']:,} — one process "
         f"holds at most {files['max_users_per_process']:,} users; loopback ephemeral ports: "
         f"{layout['ephemeral_ports']:,} per destination port.",
@@ -363,7 +369,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the figures as JSON")
     parser.add_argument("--markdown", type=Path, help="write the tables as Markdown")
     args = parser.parse_args(argv)
+    started = time.time()
     layout, problems = plan(args)
+    shown = sys.argv[1:] if argv is None else argv
+    layout["command"] = shlex.join(["python", "-m", "benchmarks.loadgen_capacity", *shown])
+    layout["date"] = time.strftime("%Y-%m-%d %H:%M", time.localtime(started))
     files = layout["open_files"]
     print(
         f"open files: soft {files['soft']}, hard {files['hard']}: at most "
@@ -388,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.multi_steps:
             with running_floor(layout["floor_processes"]) as floor:
                 multi = multi_sweep(floor, args, work, layout)
+    layout["minutes"] = (time.time() - started) / 60
     for row in hold:
         row["rate"] = args.hold_rate
     for row in multi["rows"] if multi else []:
