@@ -200,11 +200,11 @@ def _wait_for_file(path: Path, process: subprocess.Popen[bytes]) -> dict[str, An
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
@@ -256,6 +256,9 @@ def serve_cluster(host: str, processes: int, stage_file: Path | None) -> None:
             while not stopping and all(child.poll() is None for child in children):
                 time.sleep(0.2)
         finally:
+            for child in children:  # all at once: each may take seconds to close its sockets
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
             for child in children:
                 _stop(child)
             if stage_file is not None:
@@ -277,7 +280,7 @@ def running_floor(processes: int = 1) -> Iterator[dict[str, Any]]:
             urls.setdefault("ws_urls", [urls["ws_url"]])
             yield {**urls, "stage_file": str(path), "pid": process.pid}
         finally:
-            _stop(process)
+            _stop(process, timeout=30.0)  # the launcher stops its processes first
 
 
 def main(argv: list[str] | None = None) -> None:
