@@ -193,8 +193,14 @@ async def run_benchmark(
     warmup: int,
     timeout: float,
     connect_concurrency: int,
+    on_measuring: Callable[[], None] = lambda: None,
+    on_received: Callable[[], None] = lambda: None,
 ) -> dict[str, Any]:
-    """Run one measurement against the stage at ``urls``; the figures as a dict."""
+    """Run one measurement against the stage at ``urls``; the figures as a dict.
+
+    ``on_measuring`` is called just before the first measured send, ``on_received`` once every
+    delivery arrived (or the wait for them timed out).
+    """
     run_id = uuid.uuid4().hex[:12]
     run = Run(room=f"bench-{run_id}", run_id=run_id)
     started = time.perf_counter()
@@ -212,6 +218,7 @@ async def run_benchmark(
         await _send(run, sending[seq % senders], seq)
     warmed = await _wait_until(lambda: run.warmup_received >= warmup * clients, timeout)
 
+    on_measuring()
     send_started = time.perf_counter()
     for seq in range(messages):
         await asyncio.sleep(max(0.0, send_started + seq / rate - time.perf_counter()))
@@ -219,6 +226,7 @@ async def run_benchmark(
     send_ended_ns = time.perf_counter_ns()
     expected = messages * clients
     await _wait_until(lambda: len(run.latencies_ms) >= expected, timeout)
+    on_received()
 
     run.closing = True
     await asyncio.wait_for(asyncio.gather(*(ws.close() for ws in sockets)), timeout=30)

@@ -212,18 +212,26 @@ def process_stream_batch(
 ) -> BatchReport:
     """Fan out every new message in a DynamoDB stream batch, in order.
 
+    A room's members are read once per batch, for its first message there, and reused for its
+    later ones: every message of the batch was written before that read, so whoever joined
+    before a message was sent is in it (and whoever left before is not). One Query per room
+    per batch instead of per message — fewer read units on AWS, less work for every emulator.
+
     When a record cannot be processed (its room's members cannot be read, or its fan-out fails
     unexpectedly), it is reported as the batch item failure and processing stops there: the
     event source mapping retries from that record, so the records before it are never
     delivered twice.
     """
     report = BatchReport()
+    members: dict[str, list[str]] = {}
     for record in records:
         message = _new_message(record)
         if message is None:
             continue
         try:
-            recipients = list(members_of(message.room_id))
+            recipients = members.get(message.room_id)
+            if recipients is None:
+                recipients = members[message.room_id] = list(members_of(message.room_id))
         except Exception:
             log.exception("reading the members of room %s failed", message.room_id)
             report.batch_item_failures.append(

@@ -17,6 +17,7 @@ import boto3
 from reference_stack.definition import Stack
 from reference_stack.local.dynamodb_local import DEFAULT_EMULATOR_DIR, DynamoDBLocal
 from reference_stack.local.errors import StartFailed
+from reference_stack.local.process_names import name_process
 
 __all__ = ["DYNAMODB_BACKENDS", "DYNAMODB_SERVICES", "EmbeddedAws", "fake_credentials_env"]
 
@@ -74,6 +75,7 @@ def _serve(host: str, port: int, ports: Any) -> None:
     from werkzeug.serving import make_server
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the stage's to handle
+    name_process("moto")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     parent = os.getppid()
     app = serialized(DomainDispatcherApplication(create_backend_app))

@@ -31,6 +31,7 @@ from typing import Any
 from reference_stack.definition import Stack
 from reference_stack.local.events import LambdaContext
 from reference_stack.local.logs import log_event
+from reference_stack.local.process_names import name_process
 
 __all__ = ["FunctionCrashed", "InvocationFailed", "Invoker"]
 
@@ -70,9 +71,10 @@ async def _within(awaitable: Any, timeout: float) -> Any:
         raise
 
 
-def _worker_started() -> None:
+def _worker_started(function: str) -> None:
     """Ctrl-C reaches the whole process group: the stage, not its workers, handles it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    name_process(function)
 
 
 def _run(path: str, event: dict[str, Any], context: Any) -> Any:
@@ -84,14 +86,17 @@ def _run(path: str, event: dict[str, Any], context: Any) -> Any:
 class _Sandbox:
     """One worker process of a process function (a Lambda execution environment)."""
 
-    executor: ProcessPoolExecutor = field(
-        default_factory=lambda: ProcessPoolExecutor(
+    function: str
+    busy: bool = False
+    executor: ProcessPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.executor = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_started,
+            initargs=(self.function,),
         )
-    )
-    busy: bool = False
 
     def pids(self) -> list[int]:
         processes = self.executor._processes or {}  # the executor's own record of its worker
@@ -114,7 +119,8 @@ class _Sandbox:
 class _ProcessFunction:
     """The sandboxes of one process function; at most one invocation runs in each."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, function: str, size: int) -> None:
+        self.function = function
         self.size = size
         self.sandboxes: list[_Sandbox] = []
         self._free: asyncio.Queue[_Sandbox] | None = None
@@ -123,7 +129,7 @@ class _ProcessFunction:
         if self._free is None:  # created here: the environment is set, the loop running
             self._free = asyncio.Queue()
             for _ in range(self.size):
-                sandbox = _Sandbox()
+                sandbox = _Sandbox(self.function)
                 self.sandboxes.append(sandbox)
                 self._free.put_nowait(sandbox)
         sandbox = await self._free.get()
@@ -141,7 +147,7 @@ class _ProcessFunction:
         if not healthy:
             sandbox.end()
             self.sandboxes.remove(sandbox)
-            sandbox = _Sandbox()
+            sandbox = _Sandbox(self.function)
             self.sandboxes.append(sandbox)
         self._free.put_nowait(sandbox)
 
@@ -283,7 +289,9 @@ class Invoker:
     ) -> Any:
         pool = self._sandboxes.get(function)
         if pool is None:
-            pool = self._sandboxes[function] = _ProcessFunction(self._processes.get(function, 1))
+            pool = self._sandboxes[function] = _ProcessFunction(
+                function, self._processes.get(function, 1)
+            )
         sandbox = await pool.take()
         loop = asyncio.get_running_loop()
         started = time.monotonic()

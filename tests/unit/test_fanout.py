@@ -197,7 +197,7 @@ def test_batch_counts_gone_and_failed_recipients_without_reporting_item_failures
 @pytest.mark.parametrize("fail_on_call", [1, 2, 3])
 def test_batch_stops_at_a_record_whose_members_cannot_be_read(fail_on_call):
     """The failing record is reported by SequenceNumber; earlier ones went out, later did not."""
-    messages = [make_message(n) for n in (1, 2, 3)]
+    messages = [make_message(n, f"room-{n}") for n in (1, 2, 3)]
     records = [message_record(f"seq-{m.message_id}", m) for m in messages]
     records.insert(1, dedupe_record("seq-claim"))
     calls = []
@@ -219,6 +219,27 @@ def test_batch_stops_at_a_record_whose_members_cannot_be_read(fail_on_call):
     assert sent_ids == {m.message_id for m in messages[: fail_on_call - 1]}
     assert report.messages == fail_on_call - 1
     assert report.delivered == 2 * (fail_on_call - 1)
+
+
+def test_batch_reads_each_rooms_members_once():
+    """Several messages of one room in a batch cost one read of its members, and each message
+    still reaches every member of its own room."""
+    rooms = {"general": ["g1", "g2"], "dev": ["d1"]}
+    reads: list[str] = []
+
+    def members_of(room):
+        reads.append(room)
+        return iter(rooms[room])
+
+    messages = [make_message(n, room) for n, room in enumerate(["general", "dev", "general"] * 2)]
+    records = [message_record(str(n), m) for n, m in enumerate(messages)]
+    poster = FakePoster()
+    report = process_stream_batch(records, members_of, poster, Removals())
+    assert sorted(reads) == ["dev", "general"]
+    delivered = [(cid, json.loads(data)["messageId"]) for cid, data in poster.posts]
+    expected = [(cid, m.message_id) for m in messages for cid in rooms[m.room_id]]
+    assert delivered == expected
+    assert (report.messages, report.delivered) == (6, 10)
 
 
 def test_batch_reports_a_failure_raised_while_paging_members():
