@@ -12,7 +12,7 @@ __all__ = ["main"]
 
 def _up(args: argparse.Namespace) -> int:
     from reference_stack.local import logs
-    from reference_stack.local.config import StageConfig
+    from reference_stack.local.config import StageConfig, parse_counts
     from reference_stack.local.errors import StageError
     from reference_stack.local.stage import LocalStage
 
@@ -44,6 +44,12 @@ def _up(args: argparse.Namespace) -> int:
         config.stage_file = Path(args.stage_file)
     if args.process_functions is not None:
         config.process_functions = tuple(n for n in args.process_functions.split(",") if n)
+    if args.function_processes is not None:
+        try:
+            config.function_processes.update(parse_counts(args.function_processes))
+        except ValueError as exc:
+            print(f"chatstack: --function-processes: {exc}", file=sys.stderr)
+            return 2
     if args.stack is not None:
         config.stack_file = Path(args.stack)
     if args.faults is not None:
@@ -115,6 +121,11 @@ def main(argv: list[str] | None = None) -> int:
         "--process-functions",
         help="functions run in worker processes of their own, comma-separated "
         "(default broadcaster,fanout_shard; '' for none)",
+    )
+    up.add_argument(
+        "--function-processes",
+        help="most sandboxes (processes) of a process function, started on demand, as "
+        "name=N,... (default fanout_shard=8; others 1)",
     )
     up.add_argument(
         "--stack", help="another stack definition (default: reference_stack/stack.json)"

@@ -15,7 +15,7 @@ from typing import Any
 
 from lambdas.contract.errors import NotInRoom, TooManyRooms
 from lambdas.domain import keys
-from lambdas.domain.tokens import Identity
+from lambdas.domain.identity import Identity
 
 __all__ = ["DEFAULT_ROOM", "HANDSHAKE_GRACE_SECONDS", "ConnectionStore", "Member"]
 

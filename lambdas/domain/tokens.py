@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import jwt
 
 from lambdas.contract.errors import Unauthorized
+from lambdas.domain.identity import Identity
 
 __all__ = ["ALGORITHM", "Identity", "issue_token", "verify_token"]
 
 ALGORITHM = "HS256"
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who a valid token says its bearer is."""
-
-    user_id: str
-    username: str
-    email: str
 
 
 def issue_token(identity: Identity, secret: str, ttl_seconds: int, now: int) -> str:

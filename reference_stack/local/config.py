@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["REPO_ROOT", "StageConfig"]
+__all__ = ["REPO_ROOT", "StageConfig", "parse_counts"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,6 +23,21 @@ def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
 
 def _env_float(env: Mapping[str, str], name: str, default: float) -> float:
     return float(env.get(name) or default)
+
+
+def parse_counts(text: str) -> dict[str, int]:
+    """``name=N,name=N`` as a dict (e.g. ``--function-processes fanout_shard=8``).
+
+    Raises:
+        ValueError: an entry is not ``name=N`` with N ≥ 1.
+    """
+    counts: dict[str, int] = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        name, _, number = entry.partition("=")
+        if not name or not number.isdigit() or int(number) < 1:
+            raise ValueError(f"expected name=N with N >= 1, got {entry!r}")
+        counts[name.strip()] = int(number)
+    return counts
 
 
 @dataclass
@@ -48,9 +63,11 @@ class StageConfig:
     heartbeat: float = 30.0  # the stage pings; a peer that does not answer is dropped
     workers: int = 32
     # Functions run in worker processes of their own (other cores), the rest in threads;
-    # each such function has a pool of processes (default 1).
+    # each such function has up to ``function_processes`` sandboxes (default 1), started on
+    # demand. The broadcaster has one, as an event source mapping runs one batch per stream
+    # shard at a time; the fan-out function's shards run side by side, as Lambda scales them.
     process_functions: tuple[str, ...] = ("broadcaster", "fanout_shard")
-    function_processes: dict[str, int] = field(default_factory=lambda: {"fanout_shard": 2})
+    function_processes: dict[str, int] = field(default_factory=lambda: {"fanout_shard": 8})
     # Threads per function (Lambda's reserved concurrency); others get ``workers``. bcrypt is
     # all CPU: the functions that hash leave a core to the rest, so a login storm queues logins
     # instead of starving every route.
@@ -102,6 +119,9 @@ class StageConfig:
                     "CHATSTACK_LOCAL_PROCESS_FUNCTIONS", "broadcaster,fanout_shard"
                 ).split(",")
                 if name.strip()
+            ),
+            function_processes=parse_counts(
+                env.get("CHATSTACK_LOCAL_FUNCTION_PROCESSES") or "fanout_shard=8"
             ),
             handler_log_level=env.get("CHATSTACK_LOCAL_HANDLER_LOG_LEVEL", "INFO"),
             dynamodb=env.get("CHATSTACK_LOCAL_DYNAMODB") or "local",

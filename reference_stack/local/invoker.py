@@ -117,17 +117,22 @@ class _Sandbox:
 
 
 class _ProcessFunction:
-    """The sandboxes of one process function; at most one invocation runs in each."""
+    """The sandboxes of one process function; at most one invocation runs in each.
+
+    Like Lambda's, sandboxes start on demand: the most recently used free one runs the next
+    invocation (a sandbox's process starts at its first invocation — a cold start), so a
+    function only ever has as many processes as it had invocations at once, up to ``size``.
+    """
 
     def __init__(self, function: str, size: int) -> None:
         self.function = function
         self.size = size
         self.sandboxes: list[_Sandbox] = []
-        self._free: asyncio.Queue[_Sandbox] | None = None
+        self._free: asyncio.LifoQueue[_Sandbox] | None = None
 
     async def take(self) -> _Sandbox:
         if self._free is None:  # created here: the environment is set, the loop running
-            self._free = asyncio.Queue()
+            self._free = asyncio.LifoQueue()
             for _ in range(self.size):
                 sandbox = _Sandbox(self.function)
                 self.sandboxes.append(sandbox)
