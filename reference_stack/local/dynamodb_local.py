@@ -25,7 +25,7 @@ from typing import Any
 from reference_stack.local.config import REPO_ROOT
 from reference_stack.local.errors import DependencyMissing, StartFailed
 
-__all__ = ["DEFAULT_EMULATOR_DIR", "DynamoDBLocal"]
+__all__ = ["DEFAULT_EMULATOR_DIR", "JVM_OPTIONS", "DynamoDBLocal"]
 
 DEFAULT_EMULATOR_DIR = (
     REPO_ROOT / ".tools/dynamodb-local/node_modules/amplify-dynamodb-simulator/emulator"
@@ -52,6 +52,14 @@ def _answers(url: str) -> bool:
         return True
     except OSError:
         return False
+
+
+# Measured here on 2 cores (steady state, JVM CPU per request): the client compiler alone and the
+# serial collector roughly halve it — PutItem 0.7 → 0.5 ms, GetItem 0.9 → 0.3, a 10-item Query
+# 1.1 → 0.5, an empty GetRecords 0.7 → 0.35, a 1,000-item Query 15 → 9.5 ms — because the
+# optimizing compiler's and G1's own threads compete with the stage for the same two cores,
+# and the JVM reaches that state in seconds rather than minutes.
+JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 
 
 class DynamoDBLocal:
@@ -128,6 +136,7 @@ class DynamoDBLocal:
         port = self.port = self.port or _free_port(self._host)
         storage = ["-dbPath", str(self._data_dir)] if self._data_dir else ["-inMemory"]
         arguments = [
+            *JVM_OPTIONS,
             "-Djava.library.path=DynamoDBLocal_lib",
             "-jar",
             "DynamoDBLocal.jar",

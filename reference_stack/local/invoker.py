@@ -71,9 +71,12 @@ async def _within(awaitable: Any, timeout: float) -> Any:
         raise
 
 
-def _worker_started(function: str) -> None:
-    """Ctrl-C reaches the whole process group: the stage, not its workers, handles it."""
+def _worker_started(function: str, environment: dict[str, str]) -> None:
+    """Ctrl-C reaches the whole process group: the stage, not its workers, handles it. A fork
+    server's children inherit its environment, not the stage's: take the stage's."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.clear()
+    os.environ.update(environment)
     name_process(function)
 
 
@@ -82,20 +85,49 @@ def _run(path: str, event: dict[str, Any], context: Any) -> Any:
     return _handler(path)(event, context)
 
 
+# What a sandbox's first invocation would import, loaded once by the fork server: a new
+# sandbox is a fork of it, so a cold start costs tens of milliseconds, not the seconds of a
+# fresh interpreter importing boto3 (which, on a busy machine, outlast a broadcast's timeout).
+PRELOAD = (
+    "boto3",
+    "botocore.session",
+    "aws_lambda_powertools",
+    "lambdas.runtime",
+    "lambdas.domain.connections",
+    "lambdas.domain.dispatch",
+    "lambdas.domain.fanout",
+    "lambdas.domain.shard_claims",
+    "lambdas.domain.sharded_fanout",
+    "lambdas.domain.signed_delivery",
+)
+
+
+def _sandbox_context(handlers: Collection[str]) -> Any:
+    """Where sandboxes come from: forks of a server holding ``PRELOAD`` and the handlers'
+    modules (``spawn`` where fork servers are not available)."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    modules = [handler.rpartition(".")[0] for handler in handlers]
+    context.set_forkserver_preload([*PRELOAD, *modules])
+    return context
+
+
 @dataclass(eq=False)
 class _Sandbox:
     """One worker process of a process function (a Lambda execution environment)."""
 
     function: str
+    context: Any
     busy: bool = False
     executor: ProcessPoolExecutor = field(init=False)
 
     def __post_init__(self) -> None:
         self.executor = ProcessPoolExecutor(
             max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=self.context,
             initializer=_worker_started,
-            initargs=(self.function,),
+            initargs=(self.function, dict(os.environ)),
         )
 
     def pids(self) -> list[int]:
@@ -124,9 +156,10 @@ class _ProcessFunction:
     function only ever has as many processes as it had invocations at once, up to ``size``.
     """
 
-    def __init__(self, function: str, size: int) -> None:
+    def __init__(self, function: str, size: int, context: Any) -> None:
         self.function = function
         self.size = size
+        self._context = context
         self.sandboxes: list[_Sandbox] = []
         self._free: asyncio.LifoQueue[_Sandbox] | None = None
 
@@ -134,7 +167,7 @@ class _ProcessFunction:
         if self._free is None:  # created here: the environment is set, the loop running
             self._free = asyncio.LifoQueue()
             for _ in range(self.size):
-                sandbox = _Sandbox(self.function)
+                sandbox = _Sandbox(self.function, self._context)
                 self.sandboxes.append(sandbox)
                 self._free.put_nowait(sandbox)
         sandbox = await self._free.get()
@@ -152,7 +185,7 @@ class _ProcessFunction:
         if not healthy:
             sandbox.end()
             self.sandboxes.remove(sandbox)
-            sandbox = _Sandbox(self.function)
+            sandbox = _Sandbox(self.function, self._context)
             self.sandboxes.append(sandbox)
         self._free.put_nowait(sandbox)
 
@@ -202,6 +235,9 @@ class Invoker:
         self._threads: dict[str, _ThreadFunction] = {}
         self._sandboxes: dict[str, _ProcessFunction] = {}
         self._prefix = prefix
+        self._sandbox_context = _sandbox_context(
+            [spec.handler for name, spec in stack.functions.items() if name in process_functions]
+        )
         self._in_flight: dict[str, int] = {}
 
     # -- what the stage's fault plan reaches -----------------------------------------------------
@@ -295,7 +331,7 @@ class Invoker:
         pool = self._sandboxes.get(function)
         if pool is None:
             pool = self._sandboxes[function] = _ProcessFunction(
-                function, self._processes.get(function, 1)
+                function, self._processes.get(function, 1), self._sandbox_context
             )
         sandbox = await pool.take()
         loop = asyncio.get_running_loop()
