@@ -12,7 +12,7 @@ __all__ = ["main"]
 
 def _up(args: argparse.Namespace) -> int:
     from reference_stack.local import logs
-    from reference_stack.local.config import StageConfig, parse_counts
+    from reference_stack.local.config import StageConfig, parse_counts, process_functions
     from reference_stack.local.errors import StageError
     from reference_stack.local.stage import LocalStage
 
@@ -43,7 +43,7 @@ def _up(args: argparse.Namespace) -> int:
     if args.stage_file is not None:
         config.stage_file = Path(args.stage_file)
     if args.process_functions is not None:
-        config.process_functions = tuple(n for n in args.process_functions.split(",") if n)
+        config.process_functions = process_functions(args.process_functions)
     if args.function_processes is not None:
         try:
             config.function_processes.update(parse_counts(args.function_processes))
@@ -119,13 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--workers", type=int, help="handler worker threads (default 32)")
     up.add_argument(
         "--process-functions",
-        help="functions run in worker processes of their own, comma-separated "
-        "(default broadcaster,fanout_shard; '' for none)",
+        help="functions run in sandboxes (worker processes) of their own, comma-separated: "
+        "'all' (default) or '' for none (threads of the stage's process)",
     )
     up.add_argument(
         "--function-processes",
-        help="most sandboxes (processes) of a process function, started on demand, as "
-        "name=N,... (default fanout_shard=8; others 1)",
+        help="most sandboxes (processes) of a function at once, started on demand, as "
+        "name=N,... (default broadcaster=1, fanout_shard=8, signup and login one per core "
+        "but one, others 4)",
     )
     up.add_argument(
         "--stack", help="another stack definition (default: reference_stack/stack.json)"

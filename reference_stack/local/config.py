@@ -8,13 +8,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["REPO_ROOT", "StageConfig", "parse_counts"]
+__all__ = ["REPO_ROOT", "StageConfig", "parse_counts", "process_functions"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cpus_but_one() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
+
+
+def _default_processes() -> dict[str, int]:
+    return {
+        "broadcaster": 1,
+        "fanout_shard": 8,
+        **dict.fromkeys(("signup", "login"), _cpus_but_one()),
+    }
+
+
+def process_functions(text: str) -> tuple[str, ...] | None:
+    """``all`` → None (every function); else the comma-separated names (``''``: none)."""
+    if text.strip() == "all":
+        return None
+    return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
 def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -62,12 +77,16 @@ class StageConfig:
     max_unread_bytes: int = 1024 * 1024  # a client with more unread is cut off
     heartbeat: float = 30.0  # the stage pings; a peer that does not answer is dropped
     workers: int = 32
-    # Functions run in worker processes of their own (other cores), the rest in threads;
-    # each such function has up to ``function_processes`` sandboxes (default 1), started on
-    # demand. The broadcaster has one, as an event source mapping runs one batch per stream
-    # shard at a time; the fan-out function's shards run side by side, as Lambda scales them.
-    process_functions: tuple[str, ...] = ("broadcaster", "fanout_shard")
-    function_processes: dict[str, int] = field(default_factory=lambda: {"fanout_shard": 8})
+    # Every function runs in sandboxes of its own — worker processes, on any core, as each
+    # Lambda function has its own CPU — started on demand, up to ``function_processes[name]``
+    # (default ``default_function_processes``) at once. ``process_functions`` (None: all) names
+    # the functions run so; the others run in threads of the stage's own process. The
+    # broadcaster has one sandbox, as an event source mapping runs one batch per stream shard at
+    # a time; bcrypt's functions leave a core to the rest; the fan-out function's shards and
+    # busy routes run side by side, as Lambda scales them.
+    process_functions: tuple[str, ...] | None = None
+    function_processes: dict[str, int] = field(default_factory=lambda: _default_processes())
+    default_function_processes: int = 4
     # Threads per function (Lambda's reserved concurrency); others get ``workers``. bcrypt is
     # all CPU: the functions that hash leave a core to the rest, so a login storm queues logins
     # instead of starving every route.
@@ -113,16 +132,13 @@ class StageConfig:
             workers=_env_int(env, "CHATSTACK_LOCAL_WORKERS", 32),
             max_unread_bytes=_env_int(env, "CHATSTACK_LOCAL_MAX_UNREAD_BYTES", 1024 * 1024),
             heartbeat=_env_float(env, "CHATSTACK_LOCAL_HEARTBEAT", 30.0),
-            process_functions=tuple(
-                name
-                for name in env.get(
-                    "CHATSTACK_LOCAL_PROCESS_FUNCTIONS", "broadcaster,fanout_shard"
-                ).split(",")
-                if name.strip()
+            process_functions=process_functions(
+                env.get("CHATSTACK_LOCAL_PROCESS_FUNCTIONS", "all")
             ),
-            function_processes=parse_counts(
-                env.get("CHATSTACK_LOCAL_FUNCTION_PROCESSES") or "fanout_shard=8"
-            ),
+            function_processes={
+                **_default_processes(),
+                **parse_counts(env.get("CHATSTACK_LOCAL_FUNCTION_PROCESSES") or ""),
+            },
             handler_log_level=env.get("CHATSTACK_LOCAL_HANDLER_LOG_LEVEL", "INFO"),
             dynamodb=env.get("CHATSTACK_LOCAL_DYNAMODB") or "local",
             dynamodb_endpoint=env.get("CHATSTACK_LOCAL_DYNAMODB_ENDPOINT") or None,

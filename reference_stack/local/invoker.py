@@ -1,9 +1,11 @@
 """Runs the handlers as Lambda would: each function apart, with a context, under a timeout.
 
 Each function has its own workers, as each Lambda function scales apart: a storm of logins
-never takes the threads a ``sendMessage`` needs. A function runs either in threads (its
-``concurrency``, default ``workers``) or, for ``process_functions``, in worker processes of its
-own — ``processes[function]`` (default 1) *sandboxes*, each one process, on other cores.
+never takes the workers a ``sendMessage`` needs. A function runs either, for
+``process_functions`` (the stage's default: all), in worker processes of its own — up to
+``processes[function]`` (default ``default_processes``) *sandboxes*, each one process, started
+on demand, on any core — or in threads of the stage's process (its ``concurrency``, default
+``workers``).
 
 A sandbox whose process dies (killed, out of memory) or whose invocation runs past the
 function's timeout is ended and replaced, as Lambda ends a sandbox; the invocation fails with
@@ -224,6 +226,7 @@ class Invoker:
         process_functions: Collection[str] = (),
         processes: Mapping[str, int] | None = None,
         concurrency: Mapping[str, int] | None = None,
+        default_processes: int = 1,
     ) -> None:
         self._functions = stack.functions
         for function in stack.functions.values():
@@ -232,6 +235,7 @@ class Invoker:
         self._concurrency = dict(concurrency or {})
         self._process_functions = set(process_functions)
         self._processes = dict(processes or {})
+        self._default_processes = default_processes
         self._threads: dict[str, _ThreadFunction] = {}
         self._sandboxes: dict[str, _ProcessFunction] = {}
         self._prefix = prefix
@@ -331,7 +335,9 @@ class Invoker:
         pool = self._sandboxes.get(function)
         if pool is None:
             pool = self._sandboxes[function] = _ProcessFunction(
-                function, self._processes.get(function, 1), self._sandbox_context
+                function,
+                self._processes.get(function, self._default_processes),
+                self._sandbox_context,
             )
         sandbox = await pool.take()
         loop = asyncio.get_running_loop()
@@ -356,6 +362,14 @@ class Invoker:
             raise
         finally:
             pool.give_back(sandbox, healthy)
+
+    def warm(self) -> None:
+        """Start the sandboxes' fork server (it imports the handlers once), if there is one,
+        so that the first invocation does not wait for it."""
+        if self._sandbox_context.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            forkserver.ensure_running()
 
     def shutdown(self) -> None:
         for threads in self._threads.values():

@@ -157,8 +157,11 @@ class LocalStage:
             self.stack,
             c.workers,
             prefix=c.table_prefix,
-            process_functions=c.process_functions,
+            process_functions=(
+                self.stack.functions if c.process_functions is None else c.process_functions
+            ),
             processes=c.function_processes,
+            default_processes=c.default_function_processes,
             concurrency=c.function_concurrency,
         )
         # Lambda's Invoke API, for the broadcaster's shards: boto3 clients find it by name.
@@ -237,6 +240,8 @@ class LocalStage:
         }
         poller.start()
         self._tasks.append(asyncio.create_task(self._watch_aws(), name="aws-watchdog"))
+        # The sandboxes' fork server loads the handlers now, while nothing waits for it.
+        self._tasks.append(asyncio.create_task(asyncio.to_thread(self._invoker.warm)))
         if not self.aws.expires_items:  # moto keeps expired items: the stage deletes them
             self._tasks.append(
                 asyncio.create_task(
