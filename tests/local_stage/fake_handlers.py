@@ -61,3 +61,9 @@ def hangs(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("wait"):
         time.sleep(60)
     return {"pid": os.getpid()}
+
+
+def environment(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    import os
+
+    return {"value": os.environ.get(event["name"]), "pid": os.getpid()}

@@ -112,3 +112,40 @@ async def test_a_sandbox_killed_while_idle_never_takes_an_invocation():
         assert (await invoker.invoke("dies", {}))["pid"] != first["pid"]
     finally:
         invoker.shutdown()
+
+
+async def test_a_new_sandbox_runs_with_the_environment_of_its_creation(monkeypatch):
+    """Sandboxes fork from a server started earlier, yet each runs with the environment the
+    stage had when the sandbox was made, as a Lambda sandbox has its function's."""
+    invoker = Invoker(
+        _stack(environment=("environment", 30)),
+        workers=1,
+        prefix="t",
+        process_functions={"environment"},
+    )
+    monkeypatch.delenv("CHATSTACK_TEST_SETTING", raising=False)
+    invoker.warm()  # the fork server starts without the variable
+    monkeypatch.setenv("CHATSTACK_TEST_SETTING", "set after the server started")
+    try:
+        result = await invoker.invoke("environment", {"name": "CHATSTACK_TEST_SETTING"})
+        assert result["value"] == "set after the server started"
+    finally:
+        invoker.shutdown()
+
+
+async def test_sandboxes_start_on_demand_and_the_warm_one_is_reused():
+    """One invocation after another runs in one sandbox: no process starts for concurrency
+    that never came (Lambda's cold starts), and the most recent one runs the next."""
+    invoker = Invoker(
+        _stack(environment=("environment", 30)),
+        workers=1,
+        prefix="t",
+        process_functions={"environment"},
+        processes={"environment": 4},
+    )
+    try:
+        pids = {(await invoker.invoke("environment", {"name": "HOME"}))["pid"] for _ in range(5)}
+        assert len(pids) == 1
+        assert invoker.worker_pids("environment") == list(pids)
+    finally:
+        invoker.shutdown()
