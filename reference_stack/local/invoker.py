@@ -176,7 +176,7 @@ class _ProcessFunction:
         if sandbox.dead():  # killed while idle: Lambda would never hand it an invocation
             sandbox.end()
             self.sandboxes.remove(sandbox)
-            sandbox = _Sandbox()
+            sandbox = _Sandbox(self.function, self._context)
             self.sandboxes.append(sandbox)
         sandbox.busy = True
         return sandbox

@@ -69,6 +69,8 @@ class LocalStage:
     def __init__(self, config: StageConfig, stack: Stack | None = None) -> None:
         self.config = config
         self.stack = stack or (load(config.stack_file) if config.stack_file else load())
+        if config.process_functions is None:  # every function in sandboxes of its own
+            config.process_functions = tuple(self.stack.functions)
         self.plan = FaultPlan.load(config.faults) if config.faults else None
         self._data_dir: tempfile.TemporaryDirectory[str] | None = None
         if self.plan is not None:
@@ -157,9 +159,7 @@ class LocalStage:
             self.stack,
             c.workers,
             prefix=c.table_prefix,
-            process_functions=(
-                self.stack.functions if c.process_functions is None else c.process_functions
-            ),
+            process_functions=c.process_functions,
             processes=c.function_processes,
             default_processes=c.default_function_processes,
             concurrency=c.function_concurrency,
