@@ -26,7 +26,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -205,14 +207,19 @@ def _cell(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def report(results: dict[str, Any], command: str) -> str:
+def report(results: dict[str, Any]) -> str:
+    commands = sorted(
+        {(r.get("measured", "?"), r.get("command", "?")) for rows in results.values() for r in rows}
+    )
     lines = [
         "# The local stage at scale: DynamoDB Local and moto against the raw floor",
         "",
-        f"`{command}` — {time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()}, "
-        f"Python {platform.python_version()}; targets, their embedded AWS and the measuring "
-        "client share the machine's cores. Latency = receive time − send time in the same "
-        "process, per delivery; every expected delivery is counted.",
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        "targets, their embedded AWS and the measuring client share the machine's cores. "
+        "Latency = receive time − send time in the same process, per delivery; every expected "
+        "delivery is counted. Measured by:",
+        "",
+        *(f"- `{command}` ({when})" for when, command in commands),
     ]
     if results.get("fanout"):
         lines += [
@@ -316,13 +323,37 @@ def main(argv: list[str] | None = None) -> int:
             result = asyncio.run(runner(target, args))
             rows += result if isinstance(result, list) else [result]
         results[part] = rows
-    command = "python -m benchmarks.stage_scale " + " ".join(argv or __import__("sys").argv[1:])
-    text = report(results, command.strip())
+    command = "python -m benchmarks.stage_scale " + " ".join(argv or sys.argv[1:])
+    merged = merge(_load(args.out.with_suffix(".json")), results, command.strip())
+    text = report(merged)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".md").write_text(text, encoding="utf-8")
-    args.out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    args.out.with_suffix(".json").write_text(json.dumps(merged, indent=2) + "\n")
     print(text)
     return 0
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def merge(previous: dict[str, Any], results: dict[str, Any], command: str) -> dict[str, Any]:
+    """The report's data with this run's rows replacing earlier rows of the same part and target.
+
+    A full run takes longer than one quiet stretch of a shared machine; running it part by part
+    (or target by target) keeps every table, each row stamped with the command that measured it.
+    """
+    stamp = {"command": command, "measured": time.strftime("%Y-%m-%d %H:%M")}
+    merged = {k: list(v) for k, v in previous.items() if isinstance(v, list)}
+    for part, rows in results.items():
+        fresh = [{**row, **stamp} for row in rows]
+        again = {row["target"] for row in fresh}
+        kept = [row for row in merged.get(part, []) if row.get("target") not in again]
+        merged[part] = kept + fresh
+    return merged
 
 
 if __name__ == "__main__":
