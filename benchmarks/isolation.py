@@ -31,13 +31,17 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
-async def _quiet_room(stage: LocalStage, rest: Rest, members: int, stop: asyncio.Event, out):
+async def _room(stage: LocalStage, rest: Rest, members: int) -> tuple[str, list[Peer]]:
     peers = [
         await Peer.connect(stage.ws_url, (await rest.new_user()).token, 30) for _ in range(members)
     ]
     room = unique_room()
     for peer in peers:
         await peer.join(room)
+    return room, peers
+
+
+async def _quiet_room(room: str, peers: list[Peer], stop: asyncio.Event, out) -> None:
     sender = peers[0]
     while not stop.is_set():
         sent = time.monotonic()
@@ -50,8 +54,6 @@ async def _quiet_room(stage: LocalStage, rest: Rest, members: int, stop: asyncio
             )
             out["broadcast"].append((received - sent) * 1000)
         await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - sent)))
-    for peer in peers:
-        await peer.close()
 
 
 async def _login_storm(rest: Rest, clients: int, stop: asyncio.Event, statuses: Counter) -> None:
@@ -65,14 +67,7 @@ async def _login_storm(rest: Rest, clients: int, stop: asyncio.Event, statuses: 
     await asyncio.gather(*(one() for _ in range(clients)))
 
 
-async def _flood(stage: LocalStage, rest: Rest, members: int, senders: int, stop, sent: Counter):
-    peers = [
-        await Peer.connect(stage.ws_url, (await rest.new_user()).token, 30) for _ in range(members)
-    ]
-    room = unique_room()
-    for peer in peers:
-        await peer.join(room)
-
+async def _flood(room: str, peers: list[Peer], senders: int, stop, sent: Counter) -> None:
     async def talk(peer: Peer) -> None:
         while not stop.is_set():
             await peer.request({"action": "sendMessage", "roomId": room, "message": "f" * 1000})
@@ -82,7 +77,6 @@ async def _flood(stage: LocalStage, rest: Rest, members: int, senders: int, stop
     await asyncio.gather(*(talk(p) for p in peers[:senders]))
     for peer in peers:
         peer.drain(lambda f: True)
-        await peer.close()
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -90,23 +84,20 @@ async def run(args: argparse.Namespace) -> None:
     try:
         async with aiohttp.ClientSession() as http:
             rest = Rest(http, stage.rest_url, 60)
+            quiet = await _room(stage, rest, args.members)
+            flood = await _room(stage, rest, args.flood_members)
             print("| phase | quiet ack p50 / p95 / max | quiet broadcast p50 / p95 / max | load |")
             print("|---|---:|---:|---|")
             for phase in ("baseline", "login storm", "room flood"):
                 stop = asyncio.Event()
                 out: dict[str, list[float]] = {"ack": [], "broadcast": []}
                 counts: Counter = Counter()
-                tasks = [asyncio.create_task(_quiet_room(stage, rest, args.members, stop, out))]
+                tasks = [asyncio.create_task(_quiet_room(*quiet, stop, out))]
                 if phase == "login storm":
                     tasks.append(asyncio.create_task(_login_storm(rest, args.logins, stop, counts)))
                 if phase == "room flood":
-                    tasks.append(
-                        asyncio.create_task(
-                            _flood(
-                                stage, rest, args.flood_members, args.flood_senders, stop, counts
-                            )
-                        )
-                    )
+                    flooding = _flood(*flood, args.flood_senders, stop, counts)
+                    tasks.append(asyncio.create_task(flooding))
                 await asyncio.sleep(args.seconds)
                 stop.set()
                 await asyncio.gather(*tasks)
