@@ -17,6 +17,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -101,7 +102,7 @@ def run_one(
             "--send-rate",
             "1",
             "--drain",
-            "20",
+            str(args.drain),
             "--delivery-grace",
             "15",
         ]
@@ -118,6 +119,11 @@ def run_one(
         )
     finally:
         stage.stop()
+        if args.keep is not None:  # the stage's log and the run's summary, to look into
+            args.keep.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(stage.stderr, args.keep / f"{plan.stem}.stage.log")
+            if (work / f"{plan.stem}.json").exists():
+                shutil.copyfile(work / f"{plan.stem}.json", args.keep / f"{plan.stem}.json")
     summary = run.summary
     delivery = summary.get("delivery", {})
     broadcast = summary.get("requests", {}).get("broadcast", {})
@@ -164,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=25)
     parser.add_argument("--seed", type=int, default=18)
-    parser.add_argument("--out", type=Path, help="write OUT.md and OUT.csv (appending rows)")
+    parser.add_argument("--out", type=Path, help="append the rows to OUT.csv")
+    parser.add_argument("--keep", type=Path, help="keep each stage's log and summary here")
+    parser.add_argument("--drain", type=int, default=20, help="seconds for late deliveries")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.faults.split(",") if n.strip()]
     unknown = [n for n in names if n not in FAULTS]

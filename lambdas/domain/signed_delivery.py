@@ -9,16 +9,18 @@ and replaces the rest with a minimal HTTP/1.1 exchange on a pool of keep-alive c
 driven by asyncio, so many posts are in flight at once (``benchmarks/delivery_cpu.py``
 measures both paths).
 
-Answers: 2xx delivered; 410 gone (the caller removes the connection); 403, 429, 5xx,
-connection errors, timeouts and answers that are not HTTP (``MalformedAnswer``) retried with
-bounded, jittered backoff while attempts and the time budget last; anything else failed. An
-attempt whose answer was lost may have delivered the frame: a retry may then deliver it twice,
-never more often than ``max_attempts`` (clients de-duplicate by ``messageId``).
+Answers: 2xx delivered; 410 gone (the caller removes the connection); 403, 429, 5xx (refusals,
+up to ``max_refusals``), connection errors, timeouts and answers that are not HTTP
+(``MalformedAnswer``; up to ``max_attempts``) retried with bounded, jittered backoff while the
+time budget lasts; anything else failed. An attempt whose answer was lost may have delivered the
+frame: a retry may then deliver it twice, never more often than ``max_attempts`` (clients
+de-duplicate by ``messageId``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import ssl
 import threading
@@ -138,6 +140,7 @@ class SignedPoster:
         *,
         concurrency: int = 16,
         max_attempts: int = 3,
+        max_refusals: int | None = None,
         timeout: float = 5.0,
         base_delay: float = 0.05,
     ) -> None:
@@ -152,6 +155,7 @@ class SignedPoster:
         self._credentials = credentials
         self._concurrency = concurrency
         self._max_attempts = max_attempts
+        self._max_refusals = max(max_attempts, 8) if max_refusals is None else max_refusals
         self._timeout = timeout
         self._base_delay = base_delay
         self._ssl = ssl.create_default_context() if self._tls else None
@@ -211,8 +215,15 @@ class SignedPoster:
     async def _post(
         self, connection_id: str, data: bytes, signer: PostSigner, hashed: str, deadline: float
     ) -> str:
-        """'delivered', 'gone' or 'failed', after the retries the budget allows."""
-        for attempt in range(self._max_attempts):
+        """'delivered', 'gone' or 'failed', after the retries the budget allows.
+
+        An attempt whose answer was lost (timeout, connection error, not HTTP) may have
+        delivered the frame: at most ``max_attempts`` of those, so a frame is never posted more
+        often. A refusal (403, 429, 5xx: API Gateway did not send it) is retried up to
+        ``max_refusals`` times — a short burst of throttling never costs a delivery.
+        """
+        uncertain = refused = 0
+        for attempt in itertools.count():
             try:
                 async with asyncio.timeout(self._timeout):
                     request = self._request(connection_id, data, signer, hashed)
@@ -225,11 +236,20 @@ class SignedPoster:
                 return "gone"
             if status is not None and status not in RETRYABLE:
                 return "failed"
-            delay = self._base_delay * 2**attempt * (0.5 + random.random())
-            if attempt + 1 == self._max_attempts or time.monotonic() + delay >= deadline:
-                break
+            if status is None:
+                uncertain += 1
+            else:
+                refused += 1
+            delay = self._base_delay * 2 ** min(attempt, 5) * (0.5 + random.random())
+            if (
+                uncertain >= self._max_attempts
+                or refused >= self._max_refusals
+                or uncertain + refused >= self._max_attempts + self._max_refusals
+                or time.monotonic() + delay >= deadline
+            ):
+                return "failed"
             await asyncio.sleep(delay)
-        return "failed"
+        raise AssertionError("unreachable")
 
     async def _connect(self) -> _Stream:
         return await asyncio.open_connection(

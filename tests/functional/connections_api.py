@@ -128,11 +128,18 @@ def received(api) -> list[Received]:
     return api.received
 
 
-def poster_for(endpoint_url: str, path: str = "boto3", attempts: int = 1) -> Any:
+def poster_for(
+    endpoint_url: str, path: str = "boto3", attempts: int = 1, refusals: int | None = None
+) -> Any:
     if path == "signed":
         credentials = Credentials("functional", "functional")
         return SignedPoster(
-            endpoint_url, "us-east-1", credentials, max_attempts=attempts, base_delay=0.01
+            endpoint_url,
+            "us-east-1",
+            credentials,
+            max_attempts=attempts,
+            max_refusals=attempts if refusals is None else refusals,
+            base_delay=0.01,
         )
     client = boto3.client(
         "apigatewaymanagementapi",

@@ -140,3 +140,13 @@ def test_signed_requests_carry_a_sigv4_signature(api, received):
     for request in received:
         assert request.authorization.startswith("AWS4-HMAC-SHA256 Credential=functional/")
         assert "/us-east-1/execute-api/aws4_request" in request.authorization
+
+
+def test_refusals_are_retried_beyond_the_attempts_whose_answer_was_lost(api, received):
+    """A 500 means API Gateway did not send the frame: it is retried past ``max_attempts``
+    (up to ``max_refusals``), so a burst of throttling never costs a delivery; the attempts
+    that may have delivered (lost answers) stay bounded."""
+    poster = poster_for(f"{api.url}/dev", "signed", attempts=1, refusals=8)
+    outcome = poster.deliver(["sick-r1="], b"{}")
+    assert outcome.delivered == ["sick-r1="]
+    assert len(received) == 3  # two refusals, then delivered
