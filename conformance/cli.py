@@ -53,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the target closes connections after S seconds (checks LIFE-006)",
     )
     run = parser.add_argument_group("the run")
-    run.add_argument("--profile", default=None, help="profiles the stage implements (core)")
+    run.add_argument(
+        "--profile",
+        default=None,
+        help="profiles the stage implements (default core,chats; core alone for a v1 stage)",
+    )
     run.add_argument("--timeout", type=float, help="seconds for every wait (default 5)")
     run.add_argument(
         "--strict",

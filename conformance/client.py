@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import websockets
@@ -137,6 +138,23 @@ class Rest:
     ) -> RestAnswer:
         return await self.call("POST", path, body, raw=raw)
 
+    async def as_user(
+        self,
+        who: User | str | None,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> RestAnswer:
+        """A v2 call with ``Authorization: Bearer`` (``who``: a user, a raw token, or None)."""
+        token = who.token if isinstance(who, User) else who
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        if params:
+            path += "?" + urlencode({k: str(v) for k, v in params.items()})
+        return await self.call(method, path, body, raw=raw, headers=headers)
+
     async def new_user(self, username: str = "tester") -> User:
         """Sign up and log in a fresh user (a precondition: failures here are harness errors)."""
         email = unique_email()
@@ -154,8 +172,13 @@ class Rest:
             ) from None
 
 
+# Frames that answer a frame of the client; anything else but a ``message`` broadcast is a
+# notice the server sends on its own (contract v2: chatAdded, chatRemoved, roomJoined, roomLeft).
+REPLY_TYPES = {"ack", "messages", "error"}
+
+
 class Peer:
-    """One WebSocket connection; ``message`` broadcasts and other frames are queued apart."""
+    """One WebSocket connection; ``message`` broadcasts, replies and notices are queued apart."""
 
     def __init__(self, socket: ClientConnection, timeout: float) -> None:
         self.socket = socket
@@ -163,6 +186,7 @@ class Peer:
         self.trace = trace.current()
         self.broadcasts: asyncio.Queue[tuple[float, Frame]] = asyncio.Queue()
         self.replies: asyncio.Queue[tuple[Frame, int]] = asyncio.Queue()  # with its bytes
+        self.notices: asyncio.Queue[Frame] = asyncio.Queue()
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -197,6 +221,8 @@ class Peer:
                     frame = {"type": "<not json>", "raw": str(raw)[:500]}
                 if isinstance(frame, dict) and frame.get("type") == "message":
                     self.broadcasts.put_nowait((received, frame))
+                elif isinstance(frame, dict) and frame.get("type", "ack") not in REPLY_TYPES:
+                    self.notices.put_nowait(frame)  # typeless frames (a gateway error) answer
                 else:
                     size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
                     reply = frame if isinstance(frame, dict) else {"raw": frame}
@@ -260,6 +286,31 @@ class Peer:
                 ) from None
             if match(frame):
                 return received, frame
+
+    async def notice(self, match: Callable[[Frame], bool] = lambda f: True) -> Frame:
+        """The next notice ``match`` accepts (others are dropped), within the timeout."""
+        deadline = asyncio.get_running_loop().time() + self.timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                if left <= 0:
+                    raise TimeoutError
+                frame = await asyncio.wait_for(self.notices.get(), left)
+            except TimeoutError:
+                raise AssertionError(
+                    f"timed out after {self.timeout} s waiting for a notice frame"
+                ) from None
+            if match(frame):
+                return frame
+
+    def drain_notices(self, match: Callable[[Frame], bool]) -> list[Frame]:
+        """Notices already received that ``match`` accepts (the queue is emptied)."""
+        frames = []
+        while not self.notices.empty():
+            frame = self.notices.get_nowait()
+            if match(frame):
+                frames.append(frame)
+        return frames
 
     def drain(self, match: Callable[[Frame], bool]) -> list[Frame]:
         """Broadcasts already received that ``match`` accepts (the queue is emptied)."""

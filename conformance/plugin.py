@@ -9,7 +9,8 @@ Options (some also from the environment):
 - ``--jwt-secret`` (``CHATSTACK_CONFORMANCE_JWT_SECRET``): lets SEC-006 forge an expired token.
 - ``--jwt-secret-param`` (``CHATSTACK_CONFORMANCE_JWT_SECRET_PARAM``): the SSM parameter holding
   that key on a deployed stage, read with the caller's own AWS credentials.
-- ``--profile`` (``CHATSTACK_CONFORMANCE_PROFILE``): profiles the stage implements (``core``).
+- ``--profile`` (``CHATSTACK_CONFORMANCE_PROFILE``): profiles the stage implements
+  (default ``core,chats``: contract v2; ``core`` alone for a v1 stage).
 - ``--conformance-timeout`` (``CHATSTACK_CONFORMANCE_TIMEOUT``): seconds per wait (default 5).
 - ``--conformance-strict`` (``chatstack conform --strict``): a failed SHOULD check, or a listed
   check that passed, fails the run.
@@ -70,7 +71,10 @@ AREAS = {
     "LIMIT": "limits",
     "SEC": "security",
     "LAT": "latency",
+    "ROOM": "rooms",
+    "CHAT": "chats",
 }
+DEFAULT_PROFILES = "core,chats"
 
 # Seed 001's latency figures (REST 100-200 ms, connect 200-300, send 50-100, broadcast 100-200):
 # the upper ends are the default p95 limits of the LAT checks.
@@ -98,7 +102,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--jwt-secret-param",
         help="an SSM parameter holding the signing key, read with your AWS credentials",
     )
-    group.addoption("--profile", help="comma-separated profiles the stage implements (core)")
+    group.addoption(
+        "--profile", help=f"comma-separated profiles the stage implements ({DEFAULT_PROFILES})"
+    )
     group.addoption("--conformance-timeout", type=float, help="seconds per wait (default 5)")
     group.addoption("--results-json", help="write every check's verdict to this file")
     group.addoption("--conformance-junit-xml", help="write JUnit XML to this file")
@@ -140,7 +146,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _profiles(config: pytest.Config) -> set[str]:
-    raw = config.getoption("profile") or os.environ.get("CHATSTACK_CONFORMANCE_PROFILE") or "core"
+    raw = (
+        config.getoption("profile")
+        or os.environ.get("CHATSTACK_CONFORMANCE_PROFILE")
+        or DEFAULT_PROFILES
+    )
     return {p.strip() for p in raw.split(",") if p.strip()}
 
 

@@ -9,14 +9,17 @@ from lambdas.contract.errors import ConfigurationError
 from lambdas.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: a function that needs no AWS never loads boto3
+    from lambdas.domain.chats import ChatStore
     from lambdas.domain.connections import ConnectionStore
     from lambdas.domain.dispatch import Dispatcher
     from lambdas.domain.fanout import Poster
     from lambdas.domain.messages import MessageStore
+    from lambdas.domain.rooms import UserRooms
     from lambdas.domain.shard_claims import ShardClaims
     from lambdas.domain.users import UserStore
 
 __all__ = [
+    "chats",
     "connections",
     "dispatcher",
     "jwt_secret",
@@ -25,6 +28,7 @@ __all__ = [
     "reset",
     "settings",
     "shard_claims",
+    "user_rooms",
     "users",
 ]
 
@@ -78,6 +82,24 @@ def messages() -> MessageStore:
     return MessageStore(_dynamodb(), s.messages_table, s.dedupe_ttl_seconds)
 
 
+@functools.cache
+def chats() -> ChatStore:
+    from lambdas.domain.chats import ChatStore
+
+    s = settings()
+    s.require("chats_table")
+    return ChatStore(_dynamodb(), s.chats_table, s.max_group_participants)
+
+
+@functools.cache
+def user_rooms() -> UserRooms:
+    from lambdas.domain.rooms import UserRooms
+
+    s = settings()
+    s.require("chats_table")
+    return UserRooms(_dynamodb(), s.chats_table, s.max_rooms)
+
+
 def jwt_secret() -> str:
     """The signing key: ``CHATSTACK_JWT_SECRET``, else the SSM SecureString it names.
 
@@ -104,7 +126,7 @@ def reset() -> None:
     """Forget every client, store, setting and key: the next use builds them anew, as in a
     new container (for tests)."""
     cached = (settings, _dynamodb, users, connections, messages, _parameter, poster)
-    for function in (*cached, shard_claims, dispatcher):
+    for function in (*cached, chats, user_rooms, shard_claims, dispatcher):
         function.cache_clear()
 
 

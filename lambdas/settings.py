@@ -5,6 +5,7 @@
 | ``CHATSTACK_USERS_TABLE`` | required | signup, login |
 | ``CHATSTACK_MESSAGES_TABLE`` | required | sendMessage, getMessages |
 | ``CHATSTACK_CONNECTIONS_TABLE`` | required | every WebSocket route, broadcaster |
+| ``CHATSTACK_CHATS_TABLE`` | required | chats, rooms of users, room directory (contract v2) |
 | ``CHATSTACK_JWT_SECRET`` | — | login, $connect (local stage, tests) |
 | ``CHATSTACK_JWT_SECRET_PARAM`` | — | login, $connect on AWS: SSM SecureString name |
 | ``CHATSTACK_JWT_SECRET_VERSION`` | — | login, $connect on AWS: the key's version (rotation) |
@@ -13,7 +14,8 @@
 | ``CHATSTACK_MANAGEMENT_URL`` | — | broadcaster: ``https://{api}.execute-api…/{stage}`` |
 | ``CHATSTACK_CORS_ORIGIN`` | ``*`` | signup, login |
 | ``CHATSTACK_CONNECTION_TTL_SECONDS`` | 86400 | $connect, joinRoom |
-| ``CHATSTACK_MAX_ROOMS`` | 50 | joinRoom |
+| ``CHATSTACK_MAX_ROOMS`` | 50 | joinRoom: rooms per user (and per connection) |
+| ``CHATSTACK_MAX_GROUP_PARTICIPANTS`` | 50 (2-99) | POST /chats, adding participants |
 | ``CHATSTACK_DEDUPE_TTL_SECONDS`` | 86400 | sendMessage (``clientMessageId`` window) |
 | ``CHATSTACK_DELIVERY`` | ``signed`` | broadcaster, fanout_shard: ``signed`` (SigV4) or ``boto3`` |
 | ``CHATSTACK_FANOUT_FUNCTION`` | — | broadcaster, fanout_shard: where shards go (unset: none) |
@@ -64,6 +66,7 @@ class Settings:
     users_table: str = ""
     messages_table: str = ""
     connections_table: str = ""
+    chats_table: str = ""
     jwt_secret: str | None = None
     jwt_secret_param: str | None = None
     jwt_secret_version: str | None = None
@@ -73,6 +76,7 @@ class Settings:
     cors_origin: str = "*"
     connection_ttl_seconds: int = 86400
     max_rooms: int = 50
+    max_group_participants: int = 50
     dedupe_ttl_seconds: int = 86400
     delivery: str = "signed"
     fanout_function: str | None = None
@@ -92,6 +96,7 @@ class Settings:
             users_table=env.get("CHATSTACK_USERS_TABLE", ""),
             messages_table=env.get("CHATSTACK_MESSAGES_TABLE", ""),
             connections_table=env.get("CHATSTACK_CONNECTIONS_TABLE", ""),
+            chats_table=env.get("CHATSTACK_CHATS_TABLE", ""),
             jwt_secret=env.get("CHATSTACK_JWT_SECRET") or None,
             jwt_secret_param=env.get("CHATSTACK_JWT_SECRET_PARAM") or None,
             jwt_secret_version=env.get("CHATSTACK_JWT_SECRET_VERSION") or None,
@@ -103,6 +108,10 @@ class Settings:
             cors_origin=env.get("CHATSTACK_CORS_ORIGIN") or "*",
             connection_ttl_seconds=_int(env, "CHATSTACK_CONNECTION_TTL_SECONDS", 86400),
             max_rooms=_int(env, "CHATSTACK_MAX_ROOMS", 50),
+            # A group is created (and grown) by one transaction: at most 100 items, one the chat.
+            max_group_participants=_int(
+                env, "CHATSTACK_MAX_GROUP_PARTICIPANTS", 50, minimum=2, maximum=99
+            ),
             dedupe_ttl_seconds=_int(env, "CHATSTACK_DEDUPE_TTL_SECONDS", 86400),
             delivery=_choice(env, "CHATSTACK_DELIVERY", ("signed", "boto3")),
             fanout_function=env.get("CHATSTACK_FANOUT_FUNCTION") or None,

@@ -35,6 +35,9 @@ from gevent.event import AsyncResult, Event
 
 from loadtests.metrics import Receipts
 
+# Frames contract v2 sends on its own: a user's rooms or chats changed (CONTRACT.md §4, §6).
+NOTICES = frozenset({"roomJoined", "roomLeft", "chatAdded", "chatRemoved"})
+
 __all__ = [
     "BadFrame",
     "ChatClient",
@@ -341,8 +344,14 @@ class ChatClient:
             self._on_ack(frame)
         elif kind == "error":
             self._on_error(frame)
+        elif kind in NOTICES:
+            self._on_notice(frame)
         elif kind != "messages":
             self._report("frame", 0, len(data), BadFrame(f"unexpected frame: {data[:100]!r}"))
+
+    def _on_notice(self, frame: dict[str, Any]) -> None:
+        """Contract v2's notices: the user's rooms or chats changed elsewhere (nothing to
+        measure here; a scenario that cares overrides this)."""
 
     def _on_ack(self, frame: dict[str, Any]) -> None:
         action = frame.get("action")

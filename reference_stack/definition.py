@@ -5,11 +5,11 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STACK_FILE", "Function", "Stack", "Table", "load"]
+__all__ = ["STACK_FILE", "Function", "Stack", "Stream", "Table", "load"]
 
 STACK_FILE = Path(__file__).with_name("stack.json")
 
@@ -23,6 +23,8 @@ class Table:
     attributes: dict[str, str]
     stream_view_type: str | None
     ttl_attribute: str | None
+    # Global secondary indexes: name → {"hash_key", "range_key", "projection"}.
+    indexes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def create_table_kwargs(self, table_name: str) -> dict[str, Any]:
         """Arguments of DynamoDB ``CreateTable`` for this table under ``table_name``."""
@@ -38,6 +40,18 @@ class Table:
             ],
             "BillingMode": "PAY_PER_REQUEST",
         }
+        if self.indexes:
+            kwargs["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": name,
+                    "KeySchema": [
+                        {"AttributeName": index["hash_key"], "KeyType": "HASH"},
+                        {"AttributeName": index["range_key"], "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": index["projection"]},
+                }
+                for name, index in self.indexes.items()
+            ]
         if self.stream_view_type:
             kwargs["StreamSpecification"] = {
                 "StreamEnabled": True,
@@ -65,12 +79,29 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Stream:
+    """An event source mapping: a table's stream feeding a function, batch by batch.
+
+    ``filters`` are Lambda event filter patterns: a record is passed on when one matches.
+    """
+
+    name: str
+    table: str
+    function: str
+    batch_size: int
+    maximum_retry_attempts: int
+    bisect_batch_on_function_error: bool
+    function_response_types: list[str]
+    filters: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class Stack:
     tables: dict[str, Table]
     functions: dict[str, Function]
     rest_routes: list[dict[str, str]]
     websocket_routes: dict[str, str]
-    stream: dict[str, Any]
+    streams: list[Stream]
 
     def table_name(self, prefix: str, logical_name: str) -> str:
         return f"{prefix}-{logical_name}"
@@ -84,5 +115,5 @@ def load(path: Path = STACK_FILE) -> Stack:
         functions={name: Function(name=name, **spec) for name, spec in raw["functions"].items()},
         rest_routes=raw["rest_routes"],
         websocket_routes=raw["websocket"]["routes"],
-        stream=raw["stream"],
+        streams=[Stream(**spec) for spec in raw["streams"]],
     )

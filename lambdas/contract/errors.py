@@ -7,10 +7,14 @@
     ├── ValidationFailed           VALIDATION_ERROR      400
     ├── EmailTaken                 EMAIL_TAKEN           409
     ├── InvalidCredentials         INVALID_CREDENTIALS   401
-    ├── Unauthorized               UNAUTHORIZED          401  ($connect refusals)
+    ├── Unauthorized               UNAUTHORIZED          401  ($connect refusals, REST Bearer)
     ├── UnknownAction              UNKNOWN_ACTION        400
     ├── NotInRoom                  NOT_IN_ROOM           403
     ├── TooManyRooms               TOO_MANY_ROOMS        409
+    ├── ChatNotFound               CHAT_NOT_FOUND        404  (unknown, or not a participant)
+    ├── UserNotFound               USER_NOT_FOUND        404
+    ├── NotAGroup                  NOT_A_GROUP           409
+    ├── TooManyParticipants        TOO_MANY_PARTICIPANTS 409
     ├── InternalError              INTERNAL_ERROR        500
     └── ConfigurationError         INTERNAL_ERROR        500  (a bad CHATSTACK_* setting)
 
@@ -22,15 +26,19 @@ from __future__ import annotations
 
 __all__ = [
     "ChatError",
+    "ChatNotFound",
     "ConfigurationError",
     "EmailTaken",
     "InternalError",
     "InvalidCredentials",
     "InvalidJson",
+    "NotAGroup",
     "NotInRoom",
+    "TooManyParticipants",
     "TooManyRooms",
     "Unauthorized",
     "UnknownAction",
+    "UserNotFound",
     "ValidationFailed",
 ]
 
@@ -85,6 +93,25 @@ class NotInRoom(ChatError):
 
 class TooManyRooms(ChatError):
     code, status, default_message = "TOO_MANY_ROOMS", 409, "too many rooms on this connection"
+
+
+class ChatNotFound(ChatError):
+    """The chat does not exist, or the caller is not one of its participants: the same answer,
+    so that a non-participant cannot even learn that a chat exists."""
+
+    code, status, default_message = "CHAT_NOT_FOUND", 404, "no such chat"
+
+
+class UserNotFound(ChatError):
+    code, status, default_message = "USER_NOT_FOUND", 404, "no such user"
+
+
+class NotAGroup(ChatError):
+    code, status, default_message = "NOT_A_GROUP", 409, "only a group chat can do this"
+
+
+class TooManyParticipants(ChatError):
+    code, status, default_message = "TOO_MANY_PARTICIPANTS", 409, "too many participants"
 
 
 class InternalError(ChatError):

@@ -18,35 +18,54 @@ __all__ = [
     "Message",
     "ack_room",
     "ack_send",
+    "chat_added_frame",
+    "chat_removed_frame",
     "encode",
     "error_frame",
     "history_frame",
     "message_frame",
+    "room_joined_frame",
+    "room_left_frame",
 ]
 
 
 @dataclass(frozen=True)
 class Message:
-    """One stored chat message, as every stage returns it."""
+    """One stored message, as every stage returns it: of a room (``room_id``) or of a chat
+    (``chat_id``, with the chat's sequence number ``seq``), never both."""
 
     message_id: str
-    room_id: str
+    room_id: str | None
     user_id: str
     username: str
     message: str
     timestamp: int
     client_message_id: str | None = None
+    chat_id: str | None = None
+    seq: int | None = None
+
+    @property
+    def target(self) -> tuple[str, str]:
+        """Where the message was sent: ``("roomId", id)`` or ``("chatId", id)``."""
+        if self.chat_id is not None:
+            return "chatId", self.chat_id
+        assert self.room_id is not None, "a message belongs to a room or a chat"
+        return "roomId", self.room_id
 
     def to_wire(self) -> dict[str, Any]:
-        return {
+        field, target = self.target
+        wire: dict[str, Any] = {
             "messageId": self.message_id,
-            "roomId": self.room_id,
+            field: target,
             "userId": self.user_id,
             "username": self.username,
             "message": self.message,
             "timestamp": self.timestamp,
             "clientMessageId": self.client_message_id,
         }
+        if self.chat_id is not None:
+            wire["seq"] = self.seq
+        return wire
 
 
 def encode(frame: dict[str, Any]) -> str:
@@ -66,25 +85,56 @@ def ack_room(action: str, room_id: str) -> dict[str, Any]:
 
 def ack_send(message: Message, *, duplicate: bool) -> dict[str, Any]:
     """The answer to ``sendMessage``; a repeat of a ``clientMessageId`` names the original."""
-    return {
+    field, target = message.target
+    ack: dict[str, Any] = {
         "type": "ack",
         "action": "sendMessage",
-        "roomId": message.room_id,
+        field: target,
         "clientMessageId": message.client_message_id,
         "messageId": message.message_id,
         "timestamp": message.timestamp,
         "duplicate": duplicate,
     }
+    if message.chat_id is not None:
+        ack["seq"] = message.seq
+    return ack
 
 
-def history_frame(room_id: str, messages: list[Message], next_before: str | None) -> dict[str, Any]:
-    """The answer to ``getMessages``: oldest first, with the cursor of the next older page."""
+def history_frame(
+    room_id: str | None,
+    messages: list[Message],
+    next_before: str | None,
+    *,
+    chat_id: str | None = None,
+) -> dict[str, Any]:
+    """The answer to ``getMessages`` (of a room, or of a chat when ``chat_id`` is given): oldest
+    first, with the cursor of the next older page."""
     return {
         "type": "messages",
-        "roomId": room_id,
+        **({"chatId": chat_id} if chat_id is not None else {"roomId": room_id}),
         "messages": [m.to_wire() for m in messages],
         "nextBefore": next_before,
     }
+
+
+def chat_added_frame(chat: dict[str, Any]) -> dict[str, Any]:
+    """Tells every connection of a user that they became a participant of ``chat`` (a summary)."""
+    return {"type": "chatAdded", "chat": chat}
+
+
+def chat_removed_frame(chat_id: str) -> dict[str, Any]:
+    """Tells every connection of a user that they are no longer a participant of the chat."""
+    return {"type": "chatRemoved", "chatId": chat_id}
+
+
+def room_joined_frame(room_id: str) -> dict[str, Any]:
+    """Tells a user's other connections that the user joined a room (they joined it too)."""
+    return {"type": "roomJoined", "roomId": room_id}
+
+
+def room_left_frame(room_id: str) -> dict[str, Any]:
+    """Tells a user's other connections that the user left a room (they left it too)."""
+    return {"type": "roomLeft", "roomId": room_id}
 
 
 def error_frame(error: ChatError, action: str | None = None) -> dict[str, Any]:

@@ -20,7 +20,9 @@ __all__ = [
     "RoomRequest",
     "SendRequest",
     "SignupRequest",
+    "chat_id_of",
     "email_identity",
+    "history_page",
     "is_text",
     "parse_action",
     "parse_history",
@@ -66,16 +68,22 @@ class RoomRequest:
 
 @dataclass(frozen=True)
 class SendRequest:
-    room_id: str
+    """To a room (``room_id``) or, contract v2, to a chat (``chat_id``): exactly one is set."""
+
+    room_id: str | None
     message: str
     client_message_id: str | None
+    chat_id: str | None = None
 
 
 @dataclass(frozen=True)
 class HistoryRequest:
-    room_id: str
+    """Of a room (``room_id``) or, contract v2, of a chat (``chat_id``): exactly one is set."""
+
+    room_id: str | None
     limit: int
     before: str | None
+    chat_id: str | None = None
 
 
 def parse_json_object(text: str | bytes | None) -> dict[str, Any]:
@@ -191,14 +199,32 @@ def _room_id(frame: dict[str, Any]) -> str:
     return room_id
 
 
+def chat_id_of(value: Any, field: str = "chatId") -> str:
+    """A chat id as a client names one: 1-64 characters of ``A-Z a-z 0-9 _ -``."""
+    if value is None:
+        raise ValidationFailed(f"{field} is required", field=field)
+    if not isinstance(value, str) or not _ROOM_ID.fullmatch(value):
+        raise ValidationFailed(f"{field} must be 1-64 characters of A-Z a-z 0-9 _ -", field=field)
+    return value
+
+
+def _target(frame: dict[str, Any]) -> tuple[str | None, str | None]:
+    """``(roomId, None)`` or, contract v2, ``(None, chatId)``: a frame names exactly one."""
+    if frame.get("chatId") is None:
+        return _room_id(frame), None
+    if frame.get("roomId") is not None:
+        raise ValidationFailed("give roomId or chatId, not both", field="chatId")
+    return None, chat_id_of(frame["chatId"])
+
+
 def parse_room(frame: dict[str, Any]) -> RoomRequest:
     """Validate a ``joinRoom`` or ``leaveRoom`` frame."""
     return RoomRequest(room_id=_room_id(frame))
 
 
 def parse_send(frame: dict[str, Any]) -> SendRequest:
-    """Validate a ``sendMessage`` frame."""
-    room_id = _room_id(frame)
+    """Validate a ``sendMessage`` frame (to a room, or to a chat)."""
+    room_id, chat_id = _target(frame)
     message = _text(frame, "message")
     if not 1 <= len(message) <= MAX_MESSAGE_CHARS:
         raise ValidationFailed(f"message must be 1-{MAX_MESSAGE_CHARS} characters", field="message")
@@ -211,18 +237,26 @@ def parse_send(frame: dict[str, Any]) -> SendRequest:
             "clientMessageId must be 1-64 characters of A-Z a-z 0-9 _ - . :",
             field="clientMessageId",
         )
-    return SendRequest(room_id=room_id, message=message, client_message_id=client_message_id)
+    return SendRequest(
+        room_id=room_id, message=message, client_message_id=client_message_id, chat_id=chat_id
+    )
 
 
 def parse_history(frame: dict[str, Any]) -> HistoryRequest:
-    """Validate a ``getMessages`` frame."""
-    room_id = _room_id(frame)
-    limit = frame.get("limit", DEFAULT_HISTORY_LIMIT)
+    """Validate a ``getMessages`` frame (of a room, or of a chat)."""
+    room_id, chat_id = _target(frame)
+    limit, before = history_page(frame)
+    return HistoryRequest(room_id=room_id, limit=limit, before=before, chat_id=chat_id)
+
+
+def history_page(values: dict[str, Any]) -> tuple[int, str | None]:
+    """``limit`` and ``before`` of a history page (a frame, or a REST query as integers)."""
+    limit = values.get("limit", DEFAULT_HISTORY_LIMIT)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY_LIMIT:
         raise ValidationFailed(
             f"limit must be an integer from 1 to {MAX_HISTORY_LIMIT}", field="limit"
         )
-    before = frame.get("before")
+    before = values.get("before")
     if before is not None and (not isinstance(before, str) or not _CURSOR.fullmatch(before)):
         raise ValidationFailed("before must be a cursor returned as nextBefore", field="before")
-    return HistoryRequest(room_id=room_id, limit=limit, before=before)
+    return limit, before

@@ -4,10 +4,15 @@ A connection is one item (``conn#{id}`` / ``meta``) holding its user and the set
 joined; each membership is one item in the room's partition (``room#{roomId}`` / ``conn#{id}``).
 Fan-out therefore reads exactly one partition — the room's — with a strongly consistent Query,
 never a scan, and a member who got the ``joinRoom`` ack is seen by the very next broadcast.
+
+Each user's open connections are also one item (``user#{userId}`` / ``conns``, a string set
+changed only by atomic ADD/DELETE): a chat's fan-out reads its participants' sets with one
+BatchGetItem per 100 participants, never a scan.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +20,7 @@ from typing import Any
 
 from lambdas.contract.errors import NotInRoom, TooManyRooms
 from lambdas.domain import keys
+from lambdas.domain.batch import batch_get
 from lambdas.domain.identity import Identity
 
 __all__ = ["DEFAULT_ROOM", "HANDSHAKE_GRACE_SECONDS", "ConnectionStore", "Member"]
@@ -60,16 +66,23 @@ class ConnectionStore:
             "ttl": {"N": str(ttl)},
         }
 
-    def add(self, connection_id: str, who: Identity, now: float | None = None) -> None:
-        """Store a new connection, joined to the default room.
+    def add(
+        self,
+        connection_id: str,
+        who: Identity,
+        now: float | None = None,
+        rooms: Iterable[str] = (DEFAULT_ROOM,),
+    ) -> None:
+        """Store a new connection, joined to ``rooms`` (the user's rooms; v1: ``general``).
 
-        One batch of two puts writes the record and the ``general`` membership: no transaction
-        is needed, as both puts are idempotent for a fresh connection id. If the batch fails
-        part-way, ``$connect`` fails and the client is not connected; what was written expires
-        with its TTL (a membership also goes at the broadcaster's first 410).
+        Batches of puts write the record and one membership per room: no transaction is needed,
+        as every put is idempotent for a fresh connection id. If a batch fails part-way,
+        ``$connect`` fails and the client is not connected; what was written expires with its
+        TTL (a membership also goes at the broadcaster's first 410).
         """
         now = time.time() if now is None else now
         ttl = int(now) + self._ttl_seconds
+        rooms = sorted(set(rooms))
         meta = {
             **keys.connection_key(connection_id),
             "connectionId": {"S": connection_id},
@@ -77,16 +90,62 @@ class ConnectionStore:
             "username": {"S": who.username},
             "email": {"S": who.email},
             "connectedAt": {"N": str(int(now * 1000))},
-            "rooms": {"SS": [DEFAULT_ROOM]},
             "ttl": {"N": str(ttl)},
         }
-        membership = self._membership_item(
-            DEFAULT_ROOM, connection_id, who, ttl, meta["connectedAt"]["N"]
+        if rooms:  # DynamoDB has no empty sets: a user in no room has no attribute
+            meta["rooms"] = {"SS": rooms}
+        connected_at = meta["connectedAt"]["N"]
+        requests = [{"PutRequest": {"Item": meta}}] + [
+            {
+                "PutRequest": {
+                    "Item": self._membership_item(room, connection_id, who, ttl, connected_at)
+                }
+            }
+            for room in rooms
+        ]
+        self._write_batch(requests, f"store connection {connection_id}")
+
+    def register(self, user_id: str, connection_id: str) -> None:
+        """Add ``connection_id`` to its user's set of open connections."""
+        self._db.update_item(
+            TableName=self._table,
+            Key=keys.presence_key(user_id),
+            UpdateExpression="ADD conns :id",
+            ExpressionAttributeValues={":id": {"SS": [connection_id]}},
         )
-        self._write_batch(
-            [{"PutRequest": {"Item": meta}}, {"PutRequest": {"Item": membership}}],
-            f"store connection {connection_id}",
-        )
+
+    def _unregister(self, user_id: str, connection_id: str) -> None:
+        """Take ``connection_id`` out of its user's set (an update never creates the item)."""
+        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
+            self._db.update_item(
+                TableName=self._table,
+                Key=keys.presence_key(user_id),
+                UpdateExpression="DELETE conns :id",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":id": {"SS": [connection_id]}},
+            )
+
+    def connections_of(self, user_ids: Iterable[str]) -> dict[str, str]:
+        """Every open connection of ``user_ids``: connection id → user id (strongly
+        consistent, so a connection whose ``$connect`` finished is always found)."""
+        wanted = [keys.presence_key(u) for u in dict.fromkeys(user_ids)]
+        found: dict[str, str] = {}
+        for item in batch_get(self._db, self._table, wanted, "pk, conns"):
+            user_id = item["pk"]["S"].removeprefix("user#")
+            for connection_id in item.get("conns", {}).get("SS", []):
+                found[connection_id] = user_id
+        return found
+
+    def identity(self, connection_id: str) -> Identity:
+        """Who is behind an open connection.
+
+        Raises:
+            LookupError: the connection is not stored (it was closed meanwhile).
+        """
+        meta = self._meta(connection_id)
+        if meta is None:
+            raise LookupError(connection_id)
+        return Identity(meta["userId"]["S"], meta["username"]["S"], meta["email"]["S"])
 
     def _write_batch(self, requests: list[dict], what: str) -> None:
         """Write ``requests`` 25 at a time, retrying unprocessed items with bounded backoff.
@@ -223,13 +282,30 @@ class ConnectionStore:
             for item in page.get("Items", []):
                 yield item["sk"]["S"].removeprefix(CONNECTION_PREFIX)
 
-    def remove(self, connection_id: str, *also_rooms: str) -> None:
-        """Delete the connection and all its memberships; removing twice is not an error.
+    def remove(self, connection_id: str, *also_rooms: str, user_id: str | None = None) -> None:
+        """Delete the connection, all its memberships and its place among its user's open
+        connections; removing twice is not an error.
 
-        ``also_rooms`` are memberships to delete even if the connection's record no longer lists
-        them (its record expired, or a join raced with the removal).
+        ``also_rooms`` are memberships to delete, and ``user_id`` the user whose set to leave,
+        even if the connection's record no longer says so (it expired, or a join raced with the
+        removal).
         """
-        self._remove(connection_id, self._meta(connection_id), also_rooms)
+        self._remove(connection_id, self._meta(connection_id), also_rooms, user_id)
+
+    def forget(self, connection_id: str, user_id: str, now: float | None = None) -> bool:
+        """Remove a connection ``@connections`` answered 410 for while delivering to
+        ``user_id``'s connections (a chat's message, a notice); returns whether it was removed.
+
+        As ``remove_gone``, a connection stored less than ``HANDSHAKE_GRACE_SECONDS`` ago is
+        kept — and a connection enters its user's set only once its record is written.
+        """
+        now = time.time() if now is None else now
+        meta = self._meta(connection_id)
+        cutoff = (now - HANDSHAKE_GRACE_SECONDS) * 1000
+        if meta is not None and int(meta.get("connectedAt", {}).get("N", "0")) > cutoff:
+            return False
+        self._remove(connection_id, meta, (), user_id)
+        return True
 
     def remove_gone(self, connection_id: str, room_id: str, now: float | None = None) -> bool:
         """Remove a connection ``@connections`` answered 410 for, found in ``room_id``; returns
@@ -260,7 +336,13 @@ class ConnectionStore:
             return False
         return True
 
-    def _remove(self, connection_id: str, meta: dict | None, also_rooms: Iterable[str]) -> None:
+    def _remove(
+        self,
+        connection_id: str,
+        meta: dict | None,
+        also_rooms: Iterable[str],
+        user_id: str | None = None,
+    ) -> None:
         rooms = set(meta.get("rooms", {}).get("SS", []) if meta else []) | set(also_rooms)
         requests = [{"DeleteRequest": {"Key": keys.connection_key(connection_id)}}]
         requests += [
@@ -268,3 +350,8 @@ class ConnectionStore:
             for room in sorted(rooms)
         ]
         self._write_batch(requests, f"delete connection {connection_id} items")
+        users = {meta["userId"]["S"]} if meta else set()
+        if user_id is not None:
+            users.add(user_id)
+        for user in sorted(users):
+            self._unregister(user, connection_id)

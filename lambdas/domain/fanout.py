@@ -1,4 +1,5 @@
-"""Fan-out: deliver each new message of a stream batch to the connections of its room."""
+"""Fan-out: deliver each new message of a stream batch to the connections of its room — or, for
+a chat's message, to every open connection of every participant (no join needed)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from lambdas.domain.messages import MESSAGE_KIND, message_from_item
 
 __all__ = [
     "BatchReport",
+    "ChatAudience",
     "ConnectionGone",
     "Deliveries",
     "DeliveryFailed",
@@ -20,6 +22,7 @@ __all__ = [
     "OneAtATime",
     "Poster",
     "fan_out",
+    "fan_out_to_users",
     "log_undelivered",
     "process_stream_batch",
     "remove_gone",
@@ -182,6 +185,38 @@ def log_undelivered(failed: Iterable[str], **context: object) -> None:
         log.error("delivery failed", extra={"connection_id": connection_id, **context})
 
 
+class ChatAudience(Protocol):
+    """Who receives a chat's messages: the open connections of its participants."""
+
+    def connections(self, chat_id: str) -> dict[str, str]:
+        """Connection id → user id of every open connection of every participant."""
+
+    def forget(self, connection_id: str, user_id: str) -> bool | None:
+        """Remove a connection of ``user_id`` found gone (unless it just opened)."""
+
+
+def fan_out_to_users(
+    frame: dict[str, Any],
+    audience: dict[str, str],
+    poster: Poster,
+    forget: Callable[[str, str], bool | None],
+    deadline: float | None = None,
+    **context: object,
+) -> DeliveryReport:
+    """Deliver ``frame`` to ``audience`` (connection id → user id); gone connections are
+    forgotten (a failure to forget is logged), undelivered ones logged with ``context``.
+    Retries end at ``deadline`` (``time.monotonic()`` seconds)."""
+    data = encode(frame).encode("utf-8")
+    outcome = poster.deliver(sorted(audience), data, deadline)
+    for connection_id in outcome.gone:
+        try:
+            forget(connection_id, audience[connection_id])
+        except Exception:
+            log.exception("removing stale connection %s failed", connection_id)
+    log_undelivered(outcome.failed, **context)
+    return DeliveryReport.of(outcome)
+
+
 @dataclass
 class BatchReport(DeliveryReport):
     """A stream batch's deliveries, and the record the event source mapping retries from."""
@@ -209,6 +244,7 @@ def process_stream_batch(
     remove_connection: Callable[[str, str], bool | None],
     hand_off: HandOff | None = None,
     deadline: float | None = None,
+    chats: ChatAudience | None = None,
 ) -> BatchReport:
     """Fan out every new message in a DynamoDB stream batch, in order.
 
@@ -216,30 +252,34 @@ def process_stream_batch(
     later ones: every message of the batch was written before that read, so whoever joined
     before a message was sent is in it (and whoever left before is not). One Query per room
     per batch instead of per message — fewer read units on AWS, less work for every emulator.
+    A chat's participants and their connections are read for each of its messages.
 
-    When a record cannot be processed (its room's members cannot be read, or its fan-out fails
-    unexpectedly), it is reported as the batch item failure and processing stops there: the
-    event source mapping retries from that record, so the records before it are never
-    delivered twice.
+    When a record cannot be processed (its room's members — or its chat's participants and their
+    connections — cannot be read, or its fan-out fails unexpectedly), it is reported as the batch
+    item failure and processing stops there: the event source mapping retries from that record,
+    so the records before it are never delivered twice. Without ``chats``, chats' messages are
+    left alone (logged).
     """
     report = BatchReport()
     members: dict[str, list[str]] = {}
+
+    def room_members(room_id: str) -> list[str]:
+        recipients = members.get(room_id)
+        if recipients is None:
+            recipients = members[room_id] = list(members_of(room_id))
+        return recipients
+
     for record in records:
         message = _new_message(record)
         if message is None:
             continue
+        if message.chat_id is not None and chats is None:
+            log.warning("a chat's message, but no chat audience", extra={"chat": message.chat_id})
+            continue
         try:
-            recipients = members.get(message.room_id)
-            if recipients is None:
-                recipients = members[message.room_id] = list(members_of(message.room_id))
-        except Exception:
-            log.exception("reading the members of room %s failed", message.room_id)
-            report.batch_item_failures.append(
-                {"itemIdentifier": record["dynamodb"]["SequenceNumber"]}
+            result = _deliver(
+                message, room_members, poster, remove_connection, hand_off, deadline, chats
             )
-            break
-        try:
-            result = fan_out(message, recipients, poster, remove_connection, hand_off, deadline)
         except Exception:
             log.exception("fanning out message %s failed", message.message_id)
             report.batch_item_failures.append(
@@ -249,3 +289,24 @@ def process_stream_batch(
         report.messages += 1
         report.add(result)
     return report
+
+
+def _deliver(
+    message: Message,
+    members_of: Callable[[str], Iterable[str]],
+    poster: Poster,
+    remove_connection: Callable[[str, str], bool | None],
+    hand_off: HandOff | None,
+    deadline: float | None,
+    chats: ChatAudience | None,
+) -> DeliveryReport:
+    """One message to its room's members, or to its chat's participants' connections."""
+    if message.chat_id is not None and chats is not None:
+        audience = chats.connections(message.chat_id)
+        frame = message_frame(message)
+        return fan_out_to_users(
+            frame, audience, poster, chats.forget, deadline, message_id=message.message_id
+        )
+    assert message.room_id is not None
+    recipients = list(members_of(message.room_id))
+    return fan_out(message, recipients, poster, remove_connection, hand_off, deadline)

@@ -1,4 +1,4 @@
-"""Item keys of the three tables (see reference_stack/stack.json for the tables themselves).
+"""Item keys of the four tables (see reference_stack/stack.json for the tables themselves).
 
 Every table has a string partition key ``pk`` and a string sort key ``sk``; the prefix of ``pk``
 says what kind of item it is.
@@ -9,14 +9,27 @@ from __future__ import annotations
 from lambdas.contract.validation import email_identity
 
 __all__ = [
+    "chat_meta_key",
+    "chat_partition",
     "connection_key",
     "dedupe_key",
+    "directory_entry_key",
     "email_key",
+    "inbox_order",
+    "member_key",
     "membership_key",
     "message_sort_key",
+    "presence_key",
     "room_partition",
     "user_key",
+    "user_rooms_key",
+    "username_partition",
+    "username_sort_key",
 ]
+
+NAME_SEPARATOR = "\x1f"
+DIRECTORY_PARTITION = "roomdir"
+MEMBER_PREFIX = "member#"
 
 
 def user_key(user_id: str) -> dict[str, dict[str, str]]:
@@ -53,3 +66,51 @@ def connection_key(connection_id: str) -> dict[str, dict[str, str]]:
 def membership_key(room_id: str, connection_id: str) -> dict[str, dict[str, str]]:
     """Connections table: one connection's membership of one room."""
     return {"pk": {"S": room_partition(room_id)}, "sk": {"S": f"conn#{connection_id}"}}
+
+
+def username_partition(folded: str) -> str:
+    """Users table: the partition of the username index holding the names that start like
+    ``folded`` (a case-folded name or prefix: its first character picks the partition)."""
+    return f"uname#{folded[:1]}"
+
+
+def username_sort_key(folded: str, user_id: str) -> str:
+    """Users table: a user's place in the username index, by case-folded name. The separator
+    sorts before every printable character and never occurs in a username, so ``ada`` comes
+    before ``ada b`` and a prefix never matches across it."""
+    return f"{folded}{NAME_SEPARATOR}{user_id}"
+
+
+def presence_key(user_id: str) -> dict[str, dict[str, str]]:
+    """Connections table: the set of one user's open connections."""
+    return {"pk": {"S": f"user#{user_id}"}, "sk": {"S": "conns"}}
+
+
+def chat_partition(chat_id: str) -> str:
+    """Chats table (the chat and its participants) and Messages table (its history)."""
+    return f"chat#{chat_id}"
+
+
+def chat_meta_key(chat_id: str) -> dict[str, dict[str, str]]:
+    """Chats table: a chat itself (type, name, participant count, message sequence)."""
+    return {"pk": {"S": chat_partition(chat_id)}, "sk": {"S": "meta"}}
+
+
+def member_key(chat_id: str, user_id: str) -> dict[str, dict[str, str]]:
+    """Chats table: one participant of a chat, also their entry in their chat list."""
+    return {"pk": {"S": chat_partition(chat_id)}, "sk": {"S": f"{MEMBER_PREFIX}{user_id}"}}
+
+
+def inbox_order(last_activity: int, chat_id: str) -> str:
+    """Chats table, index ``inbox``: orders a user's chats by last activity (newest last)."""
+    return f"{last_activity:013d}#{chat_id}"
+
+
+def user_rooms_key(user_id: str) -> dict[str, dict[str, str]]:
+    """Chats table: the rooms a user belongs to (every new connection starts joined to them)."""
+    return {"pk": {"S": f"user#{user_id}"}, "sk": {"S": "rooms"}}
+
+
+def directory_entry_key(room_id: str) -> dict[str, dict[str, str]]:
+    """Chats table: a room's entry in the directory of rooms, sorted by the lower-case id."""
+    return {"pk": {"S": DIRECTORY_PARTITION}, "sk": {"S": f"{room_id.lower()}#{room_id}"}}

@@ -1,16 +1,19 @@
 """Chat messages: store once per ``clientMessageId``, read history page by page.
 
-History lives in the room's partition (``room#{roomId}``), sorted by ``{timestamp}#{messageId}``,
-so a page is one strongly consistent Query. The claim that makes a ``clientMessageId`` unique is
-a separate item (``dedupe#{userId}#{clientMessageId}``), expired by TTL. No transaction is used:
-a cancelled transaction may still leave stream records behind (moto does), and two conditional
-puts are cheaper.
+History lives in the room's partition (``room#{roomId}``) — or the chat's (``chat#{chatId}``) —
+sorted by ``{timestamp}#{messageId}``, so a page is one strongly consistent Query. A chat's
+message also carries the chat's sequence number (``seq``), given by ``next_seq`` once its
+``clientMessageId`` is claimed, so a repeat never takes a second one. The claim that makes a
+``clientMessageId`` unique is a separate item (``dedupe#{userId}#{clientMessageId}``), expired
+by TTL. No transaction is used: a cancelled transaction may still leave stream records behind
+(moto does), and two conditional puts are cheaper.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -31,30 +34,47 @@ MESSAGE_KIND = "message"
 def message_from_item(item: dict[str, Any]) -> Message:
     """A ``Message`` from a stored item (DynamoDB JSON), as the broadcaster and history read it."""
     client_message_id = item.get("clientMessageId", {}).get("S")
+    seq = item.get("seq", {}).get("N")
     return Message(
         message_id=item["messageId"]["S"],
-        room_id=item["roomId"]["S"],
+        room_id=item.get("roomId", {}).get("S"),
         user_id=item["userId"]["S"],
         username=item["username"]["S"],
         message=item["message"]["S"],
         timestamp=int(item["timestamp"]["N"]),
         client_message_id=client_message_id,
+        chat_id=item.get("chatId", {}).get("S"),
+        seq=int(seq) if seq is not None else None,
     )
 
 
+def _partition(message: Message) -> str:
+    if message.chat_id is not None:
+        return keys.chat_partition(message.chat_id)
+    assert message.room_id is not None
+    return keys.room_partition(message.room_id)
+
+
 def message_item(message: Message) -> dict[str, Any]:
-    """The stored item of ``message`` (DynamoDB JSON): what the stream's NEW_IMAGE carries."""
+    """The stored item of ``message`` (DynamoDB JSON): what the stream's NEW_IMAGE carries.
+
+    Room for what later contract versions add to a message (attachments, edits): new
+    attributes of this item, read by ``message_from_item``.
+    """
+    field, target = message.target
     item = {
-        "pk": {"S": keys.room_partition(message.room_id)},
+        "pk": {"S": _partition(message)},
         "sk": {"S": keys.message_sort_key(message.timestamp, message.message_id)},
         "kind": {"S": MESSAGE_KIND},
         "messageId": {"S": message.message_id},
-        "roomId": {"S": message.room_id},
+        field: {"S": target},
         "userId": {"S": message.user_id},
         "username": {"S": message.username},
         "message": {"S": message.message},
         "timestamp": {"N": str(message.timestamp)},
     }
+    if message.seq is not None:
+        item["seq"] = {"N": str(message.seq)}
     if message.client_message_id is not None:
         item["clientMessageId"] = {"S": message.client_message_id}
     return item
@@ -98,14 +118,18 @@ class MessageStore:
 
     def put(
         self,
-        room_id: str,
+        room_id: str | None,
         user_id: str,
         username: str,
         text: str,
         client_message_id: str | None,
         now_ms: int | None = None,
+        *,
+        chat_id: str | None = None,
+        next_seq: Callable[[], int] | None = None,
     ) -> tuple[Message, bool]:
-        """Store a message; returns it and whether it repeats an earlier ``clientMessageId``.
+        """Store a message to ``room_id`` (or to ``chat_id``, numbered by ``next_seq``); returns
+        it and whether it repeats an earlier ``clientMessageId``.
 
         With a ``clientMessageId`` the claim is written first, naming the message's key; the
         message follows under that key. A repeat finds the claim and returns the original. If an
@@ -115,21 +139,24 @@ class MessageStore:
         timestamp = int(time.time() * 1000) if now_ms is None else now_ms
         message = Message(
             message_id=str(uuid.uuid4()),
-            room_id=room_id,
+            room_id=room_id if chat_id is None else None,
             user_id=user_id,
             username=username,
             message=text,
             timestamp=timestamp,
             client_message_id=client_message_id,
+            chat_id=chat_id,
         )
         if client_message_id is None:
+            message = self._numbered(message, next_seq)
             self._write(message)
             return message, False
+        field, target = message.target
         claim = {
             **keys.dedupe_key(user_id, client_message_id),
             "kind": {"S": "dedupe"},
             "messageId": {"S": message.message_id},
-            "roomId": {"S": room_id},
+            field: {"S": target},
             "timestamp": {"N": str(timestamp)},
             "ttl": {"N": str(timestamp // 1000 + self._dedupe_ttl_seconds)},
         }
@@ -138,9 +165,17 @@ class MessageStore:
                 TableName=self._table, Item=claim, ConditionExpression="attribute_not_exists(pk)"
             )
         except self._db.exceptions.ConditionalCheckFailedException:
-            return self._complete_claimed(message)
+            return self._complete_claimed(message, next_seq)
+        message = self._numbered(message, next_seq)
         self._write(message)
         return message, False
+
+    @staticmethod
+    def _numbered(message: Message, next_seq: Callable[[], int] | None) -> Message:
+        """A chat's message with its sequence number (taken only once it will be written)."""
+        if message.chat_id is None or next_seq is None:
+            return message
+        return replace(message, seq=next_seq())
 
     def _write(self, message: Message) -> bool:
         """Write ``message`` unless its key exists already; returns whether it was written."""
@@ -153,7 +188,9 @@ class MessageStore:
             return False
         return True
 
-    def _complete_claimed(self, attempt: Message) -> tuple[Message, bool]:
+    def _complete_claimed(
+        self, attempt: Message, next_seq: Callable[[], int] | None
+    ) -> tuple[Message, bool]:
         assert attempt.client_message_id is not None
         claim = self._db.get_item(
             TableName=self._table,
@@ -163,28 +200,35 @@ class MessageStore:
         claimed = replace(
             attempt,
             message_id=claim["messageId"]["S"],
-            room_id=claim["roomId"]["S"],
+            room_id=claim.get("roomId", {}).get("S"),
+            chat_id=claim.get("chatId", {}).get("S"),
             timestamp=int(claim["timestamp"]["N"]),
         )
         key = {
-            "pk": {"S": keys.room_partition(claimed.room_id)},
+            "pk": {"S": _partition(claimed)},
             "sk": {"S": keys.message_sort_key(claimed.timestamp, claimed.message_id)},
         }
         stored = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
         if stored is not None:
             return message_from_item(stored), True
-        written = self._write(claimed)
-        if written:
-            return claimed, False
+        if claimed.chat_id != attempt.chat_id:  # claimed for another chat: cannot number it here
+            next_seq = None
+        numbered = self._numbered(claimed, next_seq)
+        if self._write(numbered):
+            return numbered, False
         stored = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)["Item"]
         return message_from_item(stored), True
 
     def history(
-        self, room_id: str, limit: int, before: str | None
+        self, room_id: str | None, limit: int, before: str | None, *, chat_id: str | None = None
     ) -> tuple[list[Message], str | None]:
-        """Up to ``limit`` messages older than ``before``, oldest first, and the next cursor."""
+        """Up to ``limit`` messages of the room (or of ``chat_id``) older than ``before``, oldest
+        first, and the next cursor."""
+        partition = (
+            keys.chat_partition(chat_id) if chat_id is not None else keys.room_partition(room_id)
+        )
         condition = "pk = :pk"
-        values: dict[str, Any] = {":pk": {"S": keys.room_partition(room_id)}}
+        values: dict[str, Any] = {":pk": {"S": partition}}
         if before is not None:
             condition += " AND sk < :before"
             values[":before"] = {"S": before}

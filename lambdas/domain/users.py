@@ -1,20 +1,45 @@
-"""Users: sign up (unique e-mail, also under races) and log in."""
+"""Users: sign up (unique e-mail, also under races), log in, find people by username prefix.
+
+The username index is one item per user (``keys.username_partition`` / ``username_sort_key``:
+the case-folded name, then the id), written in the signup transaction: a prefix search is one
+Query of one partition, and only ids and names are ever read from it.
+"""
 
 from __future__ import annotations
 
 import time
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from lambdas.contract.chats import Person
 from lambdas.contract.errors import EmailTaken, InvalidCredentials
 from lambdas.contract.validation import LoginRequest, SignupRequest, is_text
 from lambdas.domain import keys
+from lambdas.domain.batch import batch_get
 from lambdas.domain.passwords import hash_password, verify_against_nothing, verify_password
 from lambdas.domain.retry import retry_transaction_conflicts
 from lambdas.domain.tokens import Identity, issue_token
 
-__all__ = ["LoginResult", "User", "UserStore", "login", "signup"]
+__all__ = ["LoginResult", "User", "UserStore", "login", "signup", "username_key"]
+
+
+def username_key(name: str) -> str:
+    """How the index compares names: caseless and look-alikes folded (NFKC, case folding, NFKC:
+    ``Ada``, ``ADA`` and fullwidth ``ａｄａ`` are equal), as e-mail addresses are."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+
+
+def username_entry(user_id: str, username: str) -> dict[str, dict[str, str]]:
+    """The username index item of one user."""
+    folded = username_key(username)
+    return {
+        "pk": {"S": keys.username_partition(folded)},
+        "sk": {"S": keys.username_sort_key(folded, user_id)},
+        "userId": {"S": user_id},
+        "username": {"S": username},
+    }
 
 
 @dataclass(frozen=True)
@@ -68,7 +93,7 @@ class UserStore:
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }
-            for item in (claim, profile)
+            for item in (claim, profile, username_entry(user.user_id, user.username))
         ]
         try:
             retry_transaction_conflicts(lambda: self._db.transact_write_items(TransactItems=items))
@@ -92,6 +117,50 @@ class UserStore:
             return None
         user = User(profile["userId"]["S"], profile["email"]["S"], profile["username"]["S"])
         return user, profile["passwordHash"]["S"]
+
+    def people(self, user_ids: list[str]) -> dict[str, Person]:
+        """The users among ``user_ids`` that exist, by id (strongly consistent; profiles are read
+        without their e-mail or password hash)."""
+        wanted = [keys.user_key(u) for u in dict.fromkeys(user_ids)]
+        items = batch_get(
+            self._db,
+            self._table,
+            wanted,
+            "#id, #name",
+            names={"#id": "userId", "#name": "username"},
+        )
+        return {i["userId"]["S"]: Person(i["userId"]["S"], i["username"]["S"]) for i in items}
+
+    def search(self, prefix: str, limit: int, after: str | None) -> tuple[list[Person], str | None]:
+        """Users whose name starts with ``prefix`` (any letter case), by name, after the position
+        ``after``; returns up to ``limit`` and the position of the next page (or None)."""
+        folded = username_key(prefix)
+        condition = "pk = :pk AND begins_with(sk, :prefix)"
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": {
+                ":pk": {"S": keys.username_partition(folded)},
+                ":prefix": {"S": folded},
+            },
+            "ConsistentRead": True,
+        }
+        if after is not None:
+            if not after.startswith(folded) or keys.NAME_SEPARATOR not in after:
+                return [], None  # a cursor of another search: nothing follows it here
+            partition = keys.username_partition(folded)
+            query["ExclusiveStartKey"] = {"pk": {"S": partition}, "sk": {"S": after}}
+        items: list[dict[str, Any]] = []
+        while len(items) <= limit:
+            query["Limit"] = limit + 1 - len(items)
+            page = self._db.query(**query)
+            items += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                break
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        shown = items[:limit]
+        people = [Person(i["userId"]["S"], i["username"]["S"]) for i in shown]
+        return people, shown[-1]["sk"]["S"] if len(items) > limit else None
 
 
 def signup(store: UserStore, request: SignupRequest, bcrypt_rounds: int) -> User:

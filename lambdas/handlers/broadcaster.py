@@ -1,4 +1,5 @@
-"""DynamoDB Streams → ``@connections``: deliver new messages to the members of their room.
+"""DynamoDB Streams → ``@connections``: deliver new messages to the members of their room, or to
+every open connection of their chat's participants.
 
 Rooms above ``CHATSTACK_SHARD_THRESHOLD`` members are handed to the fan-out function in shards.
 """
@@ -9,6 +10,7 @@ import time
 from typing import Any
 
 from lambdas import runtime
+from lambdas.domain.chat_streams import chat_audience
 from lambdas.domain.fanout import process_stream_batch
 from lambdas.domain.sharded_fanout import ShardRouter
 from lambdas.logs import logger, with_context
@@ -33,8 +35,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             lease_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
         )
     records = event.get("Records", [])
+    chats = chat_audience(runtime.chats(), store)
     report = process_stream_batch(
-        records, store.members, runtime.poster(), store.remove_gone, router, deadline
+        records, store.members, runtime.poster(), store.remove_gone, router, deadline, chats
     )
     logger.info("batch fanned out", extra={"records": len(records), **report.counts()})
     return report.to_response()

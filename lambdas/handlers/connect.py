@@ -1,4 +1,5 @@
-"""WebSocket ``$connect``: authenticate ``?token=``, store the connection in room ``general``."""
+"""WebSocket ``$connect``: authenticate ``?token=``, store the connection joined to its user's
+rooms (``general`` for a new user)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from lambdas import runtime
 from lambdas.contract.errors import Unauthorized
+from lambdas.domain.sessions import open_connection
 from lambdas.domain.tokens import verify_token
 from lambdas.logs import add_keys, logger, with_context
 
@@ -21,6 +23,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except Unauthorized as refused:
         logger.info("connection refused", extra={"reason": refused.message})
         return {"statusCode": 401, "body": json.dumps({"error": refused.to_wire()})}
-    runtime.connections().add(connection_id, identity)
-    logger.info("connected", extra={"user_id": identity.user_id})
+    rooms = open_connection(runtime.connections(), runtime.user_rooms(), connection_id, identity)
+    logger.info("connected", extra={"user_id": identity.user_id, "rooms": len(rooms)})
     return {"statusCode": 200}

@@ -1,4 +1,4 @@
-"""WebSocket ``joinRoom``."""
+"""WebSocket ``joinRoom``: the user joins the room, on this and every other open connection."""
 
 from __future__ import annotations
 
@@ -8,10 +8,17 @@ from lambdas import runtime
 from lambdas.apigw import ws_route
 from lambdas.contract.frames import ack_room
 from lambdas.contract.validation import parse_room
+from lambdas.domain.sessions import join_room
 
 
 @ws_route(action="joinRoom")
 def handler(frame: dict[str, Any], connection_id: str) -> dict[str, Any]:
     request = parse_room(frame)
-    runtime.connections().join(connection_id, request.room_id)
+    join_room(
+        runtime.connections(),
+        runtime.user_rooms(),
+        runtime.poster(),
+        connection_id,
+        request.room_id,
+    )
     return ack_room("joinRoom", request.room_id)

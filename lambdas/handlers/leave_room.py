@@ -1,4 +1,4 @@
-"""WebSocket ``leaveRoom``."""
+"""WebSocket ``leaveRoom``: the user leaves the room, on this and every other open connection."""
 
 from __future__ import annotations
 
@@ -8,10 +8,17 @@ from lambdas import runtime
 from lambdas.apigw import ws_route
 from lambdas.contract.frames import ack_room
 from lambdas.contract.validation import parse_room
+from lambdas.domain.sessions import leave_room
 
 
 @ws_route(action="leaveRoom")
 def handler(frame: dict[str, Any], connection_id: str) -> dict[str, Any]:
     request = parse_room(frame)
-    runtime.connections().leave(connection_id, request.room_id)
+    leave_room(
+        runtime.connections(),
+        runtime.user_rooms(),
+        runtime.poster(),
+        connection_id,
+        request.room_id,
+    )
     return ack_room("leaveRoom", request.room_id)

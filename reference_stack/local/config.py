@@ -19,7 +19,8 @@ def _cpus_but_one() -> int:
 
 def _default_processes() -> dict[str, int]:
     return {
-        "broadcaster": 1,
+        # A stream's event source mapping runs one batch per shard at a time.
+        **dict.fromkeys(("broadcaster", "chat_inbox", "chat_events"), 1),
         "fanout_shard": 8,
         **dict.fromkeys(("signup", "login"), _cpus_but_one()),
     }

@@ -70,6 +70,7 @@ def rest_event(
     source_ip: str,
     domain_name: str,
     api_id: str,
+    path_parameters: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A REST API (v1) Lambda proxy integration event."""
     now = time.time()
@@ -87,7 +88,7 @@ def rest_event(
         "multiValueHeaders": multi_headers,
         "queryStringParameters": single_query,
         "multiValueQueryStringParameters": multi_query,
-        "pathParameters": None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
         "stageVariables": None,
         "requestContext": {
             "accountId": ACCOUNT_ID,

@@ -1,4 +1,5 @@
-"""The REST API: routes from the stack definition, Lambda proxy events, CORS preflight.
+"""The REST API: routes from the stack definition (path templates with ``{parameters}``),
+Lambda proxy events, CORS preflight.
 
 Every answer is JSON with the CORS header, API Gateway's own included: a body over 10 MB is
 413, a function error 502, an integration past 29 s 504, a fault of the stage itself 500. A
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +22,7 @@ from reference_stack.definition import Stack
 from reference_stack.local.events import rest_event
 from reference_stack.local.invoker import InvocationFailed, Invoker
 from reference_stack.local.logs import log_event
+from reference_stack.local.rest_routes import RestRoutes
 
 __all__ = ["build_rest_app"]
 
@@ -56,28 +59,31 @@ def build_rest_app(
     stage: str,
     cors_origin: str,
     integration_timeout: float = 29.0,
+    on_invoked: Callable[[], None] | None = None,
 ) -> web.Application:
-    """An aiohttp application serving ``/{stage}/…`` like an API Gateway REST API."""
-    routes = {(r["method"], r["path"]): r["function"] for r in stack.rest_routes}
-    paths = {r["path"] for r in stack.rest_routes}
+    """An aiohttp application serving ``/{stage}/…`` like an API Gateway REST API;
+    ``on_invoked`` is called after each function ran (it may have written to a stream)."""
+    routes = RestRoutes(stack.rest_routes)
 
     async def dispatch(request: web.Request) -> web.StreamResponse:
         prefix = f"/{stage}"
-        if not request.path.startswith(prefix + "/"):
+        raw_path = request.raw_path.split("?", 1)[0]
+        if not raw_path.startswith(prefix + "/"):
             return _gateway_answer(403, "Forbidden", cors_origin)
         path = request.path[len(prefix) :]
-        if request.method == "OPTIONS" and path in paths:
+        found = routes.match(raw_path[len(prefix) :])
+        if request.method == "OPTIONS" and found is not None:
             return web.Response(
                 status=204,
                 headers={
                     "Access-Control-Allow-Origin": cors_origin,
-                    "Access-Control-Allow-Methods": "OPTIONS,POST",
+                    "Access-Control-Allow-Methods": ",".join(["OPTIONS", *sorted(found.functions)]),
                     "Access-Control-Allow-Headers": "Content-Type,Authorization",
                     "Access-Control-Max-Age": "600",
                 },
             )
-        function = routes.get((request.method, path))
-        if function is None:
+        function = found.functions.get(request.method) if found is not None else None
+        if function is None or found is None:
             return _gateway_answer(403, "Missing Authentication Token", cors_origin)
         headers: dict[str, list[str]] = {}
         for name, value in request.headers.items():
@@ -91,8 +97,9 @@ def build_rest_app(
             return _gateway_answer(413, "Request Too Long", cors_origin)
         event = rest_event(
             method=request.method,
-            resource=path,
+            resource=found.template,
             path=path,
+            path_parameters=found.parameters,
             stage=stage,
             headers=headers,
             query=query,
@@ -110,6 +117,9 @@ def build_rest_app(
         except TimeoutError:
             log_event("integration timed out", logging.ERROR, function=function)
             return _gateway_answer(504, "Endpoint request timed out", cors_origin)
+        finally:
+            if on_invoked is not None:
+                on_invoked()
 
     @web.middleware
     async def always_json(request: web.Request, handler: Any) -> web.StreamResponse:

@@ -1,4 +1,4 @@
-"""The local stage: embedded AWS, the three web servers, the stream poller and the TTL sweeper."""
+"""The local stage: embedded AWS, the three web servers, the stream pollers and the TTL sweeper."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ class LocalStage:
         self._tasks: list[asyncio.Task[None]] = []
         self._invoker: Invoker | None = None
         self._management: ManagementApi | None = None
-        self.poller: StreamPoller | None = None
+        self.pollers: list[StreamPoller] = []
         self.delivery_url = ""
         self.failure: str | None = None  # why the stage stopped on its own
         self._stopping = asyncio.Event()
@@ -171,17 +171,29 @@ class LocalStage:
         runner, lambda_port = await _site(self.lambda_api.build_app(), c.host, 0)
         self._runners.append(runner)
         os.environ["AWS_ENDPOINT_URL_LAMBDA"] = f"http://{c.host}:{lambda_port}"
-        stream_spec = self.stack.stream
-        poller = StreamPoller(
-            self.aws.client("dynamodbstreams"),
-            streams[stream_spec["table"]],
-            self._invoker,
-            stream_spec["function"],
-            batch_size=stream_spec["batch_size"],
-            maximum_retry_attempts=stream_spec["maximum_retry_attempts"],
-            poll_interval=c.stream_poll_interval,
-        )
-        self.poller = poller
+        # One poller per event source mapping, each with its own reader, as Lambda's are.
+        self.pollers = [
+            StreamPoller(
+                self.aws.client("dynamodbstreams"),
+                streams[mapping.table],
+                self._invoker,
+                mapping.function,
+                batch_size=mapping.batch_size,
+                maximum_retry_attempts=mapping.maximum_retry_attempts,
+                poll_interval=c.stream_poll_interval,
+                filters=mapping.filters,
+            )
+            for mapping in self.stack.streams
+        ]
+
+        def nudge() -> None:
+            for poller in self.pollers:
+                poller.nudge()
+
+        async def restart_pollers() -> None:
+            for poller in self.pollers:
+                await poller.restart()
+
         self.websocket = WebSocketApi(
             self.stack,
             self._invoker,
@@ -191,7 +203,7 @@ class LocalStage:
             idle_timeout=c.idle_timeout,
             max_connection_duration=c.max_connection_duration,
             disconnect_delay=c.disconnect_delay,
-            on_invoked=poller.nudge,
+            on_invoked=nudge,
             max_unread_bytes=c.max_unread_bytes,
             heartbeat=c.heartbeat or None,
         )
@@ -200,7 +212,7 @@ class LocalStage:
                 self.plan,
                 self._invoker,
                 {
-                    "poller": poller.restart,
+                    "poller": restart_pollers,
                     "dynamodb": lambda: asyncio.to_thread(self.aws.kill, "dynamodb"),
                     "moto": lambda: asyncio.to_thread(self.aws.kill, "moto"),
                 },
@@ -223,6 +235,7 @@ class LocalStage:
             c.stage,
             cors_origin="*",
             integration_timeout=c.integration_timeout,
+            on_invoked=nudge,
         )
         runner, rest_port = await _site(rest, c.host, c.rest_port)
         self._runners.append(runner)
@@ -238,7 +251,8 @@ class LocalStage:
             for logical, table in self.stack.tables.items()
             if table.ttl_attribute
         }
-        poller.start()
+        for poller in self.pollers:
+            poller.start()
         self._tasks.append(asyncio.create_task(self._watch_aws(), name="aws-watchdog"))
         # The sandboxes' fork server loads the handlers now, while nothing waits for it.
         self._tasks.append(asyncio.create_task(asyncio.to_thread(self._invoker.warm)))
@@ -307,8 +321,8 @@ class LocalStage:
         the servers and moto."""
         if self._faults is not None:
             await self._faults.stop()
-        if self.poller is not None:
-            await self.poller.stop()
+        for poller in self.pollers:
+            await poller.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,10 +1,11 @@
 """Tails a DynamoDB stream into a function, as Lambda's event source mapping does.
 
-One batch at a time, in order, shard after shard (``shard_reader.py``). The function answers
-with ``batchItemFailures`` (``ReportBatchItemFailures``): the batch is retried from the first
-failed record; a function error retries the whole batch. After ``maximum_retry_attempts`` the
-remaining records go to the on-failure destination — here an ERROR log line naming every record —
-and the shard moves on.
+One batch at a time, in order, shard after shard (``shard_reader.py``); only the records the
+mapping's filter patterns accept are passed on (a batch with none is not invoked). The function
+answers with ``batchItemFailures`` (``ReportBatchItemFailures``): the batch is retried from the
+first failed record; a function error retries the whole batch. After ``maximum_retry_attempts``
+the remaining records go to the on-failure destination — here an ERROR log line naming every
+record — and the shard moves on.
 
 The poller keeps a checkpoint — right after the last batch it finished — as Lambda does. It is
 supervised: an unexpected error is logged and the poller goes on from its checkpoint, and so
@@ -18,6 +19,7 @@ import contextlib
 import logging
 from typing import Any
 
+from reference_stack.local.event_filters import accepts, check_pattern
 from reference_stack.local.events import stream_event
 from reference_stack.local.invoker import InvocationFailed, Invoker
 from reference_stack.local.logs import log_event
@@ -56,6 +58,7 @@ class StreamPoller:
         maximum_retry_attempts: int,
         poll_interval: float,
         retry_delay: float = 0.1,
+        filters: list[dict[str, Any]] | None = None,
     ) -> None:
         self._streams = streams_client
         self._arn = stream_arn
@@ -70,6 +73,9 @@ class StreamPoller:
         self.checkpoint: Checkpoint | None = None
         self._task: asyncio.Task[None] | None = None
         self.restarts = 0
+        self._filters = list(filters or [])
+        for pattern in self._filters:
+            check_pattern(pattern)
 
     def nudge(self) -> None:
         """Poll now rather than at the next interval (a write has probably just happened)."""
@@ -120,7 +126,9 @@ class StreamPoller:
                 await asyncio.sleep(self._poll_interval)
                 continue
             if records:
-                await self._deliver(records)
+                passed = [r for r in records if accepts(self._filters, r)]
+                if passed:
+                    await self._deliver(passed)
                 self.checkpoint = reader.checkpoint()
                 continue  # there may be more right behind
             self.checkpoint = reader.checkpoint()

@@ -1,4 +1,4 @@
-# The three tables, built from stack.json: keys, attribute types, stream and TTL come from
+# The tables, built from stack.json: keys, attribute types, indexes, stream and TTL come from
 # there and nowhere else.
 resource "aws_dynamodb_table" "this" {
   for_each = local.tables
@@ -14,6 +14,16 @@ resource "aws_dynamodb_table" "this" {
     content {
       name = attribute.key
       type = attribute.value
+    }
+  }
+
+  dynamic "global_secondary_index" {
+    for_each = each.value.indexes
+    content {
+      name            = global_secondary_index.key
+      hash_key        = global_secondary_index.value.hash_key
+      range_key       = global_secondary_index.value.range_key
+      projection_type = global_secondary_index.value.projection
     }
   }
 

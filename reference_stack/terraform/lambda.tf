@@ -31,6 +31,7 @@ locals {
       CHATSTACK_TOKEN_TTL_SECONDS      = tostring(var.settings.token_ttl_seconds)
       CHATSTACK_CONNECTION_TTL_SECONDS = tostring(var.settings.connection_ttl_seconds)
       CHATSTACK_MAX_ROOMS              = tostring(var.settings.max_rooms)
+      CHATSTACK_MAX_GROUP_PARTICIPANTS = tostring(var.settings.max_group_participants)
       CHATSTACK_DEDUPE_TTL_SECONDS     = tostring(var.settings.dedupe_ttl_seconds)
       CHATSTACK_DELIVERY               = var.settings.delivery
       CHATSTACK_FANOUT_FUNCTION        = local.functions[local.fanout_function].name
@@ -134,13 +135,17 @@ data "aws_iam_policy_document" "function" {
     resources = ["*"] # X-Ray has no resource-level permissions for these
   }
 
-  # Exactly the DynamoDB actions stack.json lists for this function, on each of its tables.
+  # Exactly the DynamoDB actions stack.json lists for this function, on each of its tables
+  # (and, for a Query, on the table's indexes: the chat list reads the Chats table's "inbox").
   dynamic "statement" {
     for_each = each.value.tables
     content {
-      sid       = "Table${title(statement.key)}"
-      actions   = statement.value
-      resources = [aws_dynamodb_table.this[statement.key].arn]
+      sid     = "Table${title(statement.key)}"
+      actions = statement.value
+      resources = concat(
+        [aws_dynamodb_table.this[statement.key].arn],
+        contains(statement.value, "dynamodb:Query") && length(local.tables[statement.key].indexes) > 0 ? ["${aws_dynamodb_table.this[statement.key].arn}/index/*"] : [],
+      )
     }
   }
 
@@ -204,27 +209,27 @@ data "aws_iam_policy_document" "function" {
     }
   }
 
-  # The event source mapping polls the stream and sends failed batches with this role.
+  # The event source mappings poll their streams and send failed batches with this role.
   dynamic "statement" {
-    for_each = each.value.consumes_stream ? [1] : []
+    for_each = length(each.value.stream_tables) > 0 ? [1] : []
     content {
       sid       = "ReadStream"
       actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
-      resources = [aws_dynamodb_table.this[local.stream.table].stream_arn]
+      resources = [for table in each.value.stream_tables : aws_dynamodb_table.this[table].stream_arn]
     }
   }
 
   dynamic "statement" {
-    for_each = each.value.consumes_stream ? [1] : []
+    for_each = length(each.value.stream_tables) > 0 ? [1] : []
     content {
       sid       = "ListStreams"
       actions   = ["dynamodb:ListStreams"]
-      resources = ["${aws_dynamodb_table.this[local.stream.table].arn}/stream/*"]
+      resources = [for table in each.value.stream_tables : "${aws_dynamodb_table.this[table].arn}/stream/*"]
     }
   }
 
   dynamic "statement" {
-    for_each = each.value.consumes_stream ? [1] : []
+    for_each = length(each.value.stream_tables) > 0 ? [1] : []
     content {
       sid       = "StreamFailures"
       actions   = ["sqs:SendMessage"]

@@ -1,13 +1,9 @@
 # Everything derived from the one definition, reference_stack/stack.json: tables, functions,
-# routes and the stream mapping. Only plain values here — no resources — so the tests can
+# routes and the stream mappings. Only plain values here — no resources — so the tests can
 # evaluate this file with `terraform apply` on no provider at all.
 locals {
   stack  = jsondecode(file("${path.module}/../stack.json"))
   prefix = "${var.name}-${var.stage}"
-
-  # Must match lambdas/domain/messages.py MESSAGE_KIND: only INSERTs of items of this kind
-  # invoke the broadcaster (dedupe claims share the table and the stream).
-  message_kind = "message"
 
   # The package is built for this Python (reference_stack/package.py --python-version).
   lambda_runtime = "python3.12"
@@ -23,24 +19,42 @@ locals {
       name                = "${local.prefix}-${replace(key, "_", "-")}"
       reads_jwt_secret    = contains(fn.env, "CHATSTACK_JWT_SECRET_PARAM")
       manages_connections = contains(fn.env, "CHATSTACK_MANAGEMENT_URL")
-      consumes_stream     = key == local.stack.stream.function
-      invokes_fanout      = contains(fn.env, "CHATSTACK_FANOUT_FUNCTION")
-      async_invoke        = try(fn.async_invoke, null)
+      # The tables whose streams feed this function (an event source mapping each).
+      stream_tables  = distinct([for s in local.stack.streams : s.table if s.function == key])
+      invokes_fanout = contains(fn.env, "CHATSTACK_FANOUT_FUNCTION")
+      async_invoke   = try(fn.async_invoke, null)
     })
   }
 
-  # REST: one API Gateway resource per path (one level: "/signup"), one method per route.
+  # REST: one API Gateway resource per path segment ("/chats/{chatId}/messages" is three),
+  # one method per route. Resources are built level by level (a resource's parent must exist
+  # first), up to three levels deep.
   rest_routes = {
     for route in local.stack.rest_routes : "${route.method} ${route.path}" => merge(route, {
-      path_part = trimprefix(route.path, "/")
+      resource = trimprefix(route.path, "/")
+      # What API Gateway puts in the source ARN: the path with each {parameter} as a wildcard.
+      arn_path = replace(route.path, "/\\{[^}/]+\\}/", "*")
     })
   }
   rest_paths = {
-    for part in distinct([for route in local.stack.rest_routes : trimprefix(route.path, "/")]) :
-    part => {
-      methods = sort([for route in local.stack.rest_routes : route.method if trimprefix(route.path, "/") == part])
+    for path in distinct(flatten([
+      for route in local.stack.rest_routes : [
+        for depth in range(1, length(split("/", trimprefix(route.path, "/"))) + 1) :
+        join("/", slice(split("/", trimprefix(route.path, "/")), 0, depth))
+      ]
+    ])) :
+    path => {
+      depth     = length(split("/", path))
+      path_part = element(split("/", path), length(split("/", path)) - 1)
+      parent    = join("/", slice(split("/", path), 0, length(split("/", path)) - 1))
+      methods   = sort([for route in local.stack.rest_routes : route.method if trimprefix(route.path, "/") == path])
     }
   }
+  rest_paths_by_depth = {
+    for depth in [1, 2, 3] : depth => { for path, spec in local.rest_paths : path => spec if spec.depth == depth }
+  }
+  # Resources with at least one route: each answers its CORS preflight.
+  rest_route_paths = { for path, spec in local.rest_paths : path => spec if length(spec.methods) > 0 }
 
   # WebSocket: every route but $connect/$disconnect answers with its Lambda's body (two-way).
   ws_routes         = local.stack.websocket.routes
@@ -51,11 +65,9 @@ locals {
   fanout_function = "fanout_shard"
   async_functions = { for key, fn in local.functions : key => fn if fn.async_invoke != null }
 
-  stream = local.stack.stream
-  stream_filter_pattern = jsonencode({
-    eventName = ["INSERT"]
-    dynamodb  = { NewImage = { kind = { S = [local.message_kind] } } }
-  })
+  # Event source mappings: a table's stream into a function, filtered by the patterns of
+  # stack.json (Lambda event filtering: only matching records invoke the function).
+  streams = { for s in local.stack.streams : s.name => s }
 
   deletion_protection = coalesce(var.deletion_protection, var.stage == "prod")
 }

@@ -1,19 +1,26 @@
-# Messages table stream → broadcaster, configured from stack.json's "stream".
+# Table streams → functions, one event source mapping per entry of stack.json's "streams":
+# Messages → broadcaster (delivery) and → chat_inbox (chat lists); Chats → chat_events
+# (chatAdded / chatRemoved frames).
 resource "aws_lambda_event_source_mapping" "stream" {
-  event_source_arn                   = aws_dynamodb_table.this[local.stream.table].stream_arn
-  function_name                      = aws_lambda_function.this[local.stream.function].arn
+  for_each = local.streams
+
+  event_source_arn                   = aws_dynamodb_table.this[each.value.table].stream_arn
+  function_name                      = aws_lambda_function.this[each.value.function].arn
   starting_position                  = "LATEST"
-  batch_size                         = local.stream.batch_size
+  batch_size                         = each.value.batch_size
   maximum_batching_window_in_seconds = 0 # deliver at once: latency over batching
   parallelization_factor             = 1 # one batch per shard at a time keeps a room's order
-  maximum_retry_attempts             = local.stream.maximum_retry_attempts
-  bisect_batch_on_function_error     = local.stream.bisect_batch_on_function_error
-  function_response_types            = local.stream.function_response_types
+  maximum_retry_attempts             = each.value.maximum_retry_attempts
+  bisect_batch_on_function_error     = each.value.bisect_batch_on_function_error
+  function_response_types            = each.value.function_response_types
 
-  # Only new chat messages wake the broadcaster; dedupe claims and TTL deletions do not.
+  # Only the records the function acts on invoke it (e.g. new messages, not dedupe claims).
   filter_criteria {
-    filter {
-      pattern = local.stream_filter_pattern
+    dynamic "filter" {
+      for_each = each.value.filters
+      content {
+        pattern = jsonencode(filter.value)
+      }
     }
   }
 
@@ -24,6 +31,12 @@ resource "aws_lambda_event_source_mapping" "stream" {
   }
 
   depends_on = [aws_iam_role_policy.function]
+}
+
+# The one mapping of earlier versions is the broadcaster's: kept, not replaced.
+moved {
+  from = aws_lambda_event_source_mapping.stream
+  to   = aws_lambda_event_source_mapping.stream["broadcast"]
 }
 
 # Records that still fail after the retries: their metadata (shard, sequence numbers) is kept

@@ -67,6 +67,7 @@ variable "settings" {
     token_ttl_seconds      = optional(number, 86400)
     connection_ttl_seconds = optional(number, 86400)
     max_rooms              = optional(number, 50)
+    max_group_participants = optional(number, 50)
     dedupe_ttl_seconds     = optional(number, 86400)
     delivery               = optional(string, "signed")
     shard_threshold        = optional(number, 500)
@@ -98,6 +99,11 @@ variable "settings" {
       for value in [var.settings.shard_threshold, var.settings.shard_size] : value >= 1 && floor(value) == value
     ]) && var.settings.shard_attempts >= 1 && var.settings.shard_attempts <= 10 && floor(var.settings.shard_attempts) == var.settings.shard_attempts
     error_message = "settings.shard_threshold and shard_size must be whole numbers ≥ 1, shard_attempts 1-10 (lambdas/settings.py)."
+  }
+
+  validation {
+    condition     = var.settings.max_group_participants >= 2 && var.settings.max_group_participants <= 99 && floor(var.settings.max_group_participants) == var.settings.max_group_participants
+    error_message = "settings.max_group_participants must be a whole number 2-99: a group is created in one transaction of at most 100 items (lambdas/settings.py)."
   }
 }
 

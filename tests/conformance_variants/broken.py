@@ -5,12 +5,25 @@ from __future__ import annotations
 
 import json
 import os
+import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
 
 from lambdas import runtime
+from lambdas.apigw import RestRequest, authed_endpoint
+from lambdas.contract.chats import (
+    DIRECT,
+    Person,
+    check_chat_id,
+    history_query,
+    parse_create_chat,
+)
+from lambdas.contract.validation import history_page
+from lambdas.domain.chats import ChatStore
+from lambdas.domain.conversations import create_chat
 from lambdas.domain.fanout import (
     ConnectionGone,
     Deliveries,
@@ -170,3 +183,50 @@ def lossy_broadcaster(event: Event, context: Any) -> dict[str, Any]:
 def later_senders_lossy_broadcaster(event: Event, context: Any) -> dict[str, Any]:
     """Silently loses, for some members, what a room's second and later senders send."""
     return _lossy(_drops_later_senders, event)
+
+
+# -- contract v2: chats ------------------------------------------------------------------------
+
+
+def leaky_chat_history(event: Event, context: Any) -> dict[str, Any]:
+    """Answers any user with any chat's history (the defect: no participant check)."""
+
+    @authed_endpoint(body=False)
+    def answer(request: RestRequest) -> tuple[int, dict[str, Any]]:
+        chat_id = check_chat_id(request.path)
+        limit, before = history_page(history_query(request.query))
+        messages, next_before = runtime.messages().history(None, limit, before, chat_id=chat_id)
+        return 200, {
+            "chatId": chat_id,
+            "messages": [m.to_wire() for m in messages],
+            "nextBefore": next_before,
+        }
+
+    return answer(event, context)
+
+
+class _NoPairKey(ChatStore):
+    """Creates a direct chat under a new id every time (the defect: no key for the pair)."""
+
+    def create_direct(self, me: Person, other: Person, now: int | None = None):
+        chat_id = "d-" + uuid.uuid4().hex
+        when = int(time.time() * 1000) if now is None else now
+        meta = self._meta_item(chat_id, DIRECT, None, me.user_id, when)
+        self._put_new(meta)
+        self._put_new(self._member_item(meta, me, other, when))
+        self._put_new(self._member_item(meta, other, me, when))
+        return self.detail(chat_id, me.user_id), True
+
+
+def duplicating_create_chat(event: Event, context: Any) -> dict[str, Any]:
+    """Creates direct chats anew at every request, so a pair may have many."""
+
+    @authed_endpoint(body=True)
+    def answer(request: RestRequest) -> tuple[int, dict[str, Any]]:
+        settings = runtime.settings()
+        store = _NoPairKey(boto3.client("dynamodb"), settings.chats_table, 50)
+        wanted = parse_create_chat(request.body, request.identity.user_id, 50)
+        chat, created = create_chat(store, runtime.users(), request.identity, wanted)
+        return (201 if created else 200), chat.to_wire()
+
+    return answer(event, context)

@@ -20,6 +20,8 @@ class Variant:
     must_fail: set[str]
     may_fail: set[str] = field(default_factory=set)
     flags: tuple[str, ...] = ()  # extra stage flags
+    # The profile checked: each defect is run against the checks of its own contract version.
+    profile: str = "core"
 
 
 VARIANTS = {
@@ -46,12 +48,23 @@ VARIANTS = {
         "broadcaster", "later_senders_lossy_broadcaster", {"BCAST-007", "BCAST-008", "BCAST-009"}
     ),
     "signup returns the password hash": Variant("signup", "hash_returning_signup", {"SEC-001"}),
+    "a chat's history is readable by anyone": Variant(
+        "chat_messages",
+        "leaky_chat_history",
+        {"CHAT-010", "CHAT-019"},  # an outsider reads it; so does one who left
+        profile="chats",
+    ),
+    "a direct chat is created anew at every request": Variant(
+        "create_chat", "duplicating_create_chat", {"CHAT-002", "CHAT-003"}, profile="chats"
+    ),
 }
 # Run with an expected-failures list instead (test_an_expected_failures_list_turns_the_run_green).
 HISTORY_NEWEST_FIRST = Variant(
     "get_messages",
     "newest_first_history",
-    {"HIST-001", "HIST-002", "HIST-004", "HIST-006"},
+    # getMessages answers chats' history too: the default run's chats profile catches it there.
+    {"HIST-001", "HIST-002", "HIST-004", "HIST-006", "CHAT-024"},
+    profile="core,chats",
 )
 # The stage cannot wait for these in a run against a stage it did not start (skipped, with why).
 NEEDS_SHORT_LIMITS = {"LIFE-005", "LIFE-006"}
@@ -73,7 +86,7 @@ def test_suite_fails_the_broken_stage_with_the_right_ids(tmp_path: Path, name: s
     variant = VARIANTS[name]
     stage = start_variant(tmp_path, variant.function, variant.handler, *variant.flags)
     try:
-        run = conform(stage, tmp_path)
+        run = conform(stage, tmp_path, "--profile", variant.profile)
     finally:
         stage.stop()
     failed, errors = run.ids("failed"), run.ids("error")

@@ -15,12 +15,17 @@ import pytest
 from lambdas import runtime
 from lambdas.handlers import (
     broadcaster,
+    chat_inbox,
+    chat_messages,
     connect,
+    create_chat,
     default,
     disconnect,
     fanout_shard,
+    get_chat,
     get_messages,
     join_room,
+    list_chats,
     login,
     send_message,
     signup,
@@ -68,11 +73,13 @@ def deployed(
     monkeypatch, aws_endpoint, dynamodb_endpoint, make_table, management
 ) -> Iterator[dict[str, str]]:
     """A cold container with the environment the Terraform gives each function."""
-    tables = {logical: make_table(logical).name for logical in ("users", "messages", "connections")}
+    logical_names = ("users", "messages", "connections", "chats")
+    tables = {logical: make_table(logical).name for logical in logical_names}
     env = {
         "CHATSTACK_USERS_TABLE": tables["users"],
         "CHATSTACK_MESSAGES_TABLE": tables["messages"],
         "CHATSTACK_CONNECTIONS_TABLE": tables["connections"],
+        "CHATSTACK_CHATS_TABLE": tables["chats"],
         "CHATSTACK_JWT_SECRET": SECRET,
         "CHATSTACK_BCRYPT_ROUNDS": "10",
         "CHATSTACK_MANAGEMENT_URL": management.url,
@@ -204,3 +211,97 @@ def test_the_fanout_function_delivers_a_shard_once_and_drops_malformed_events(de
     again = fanout_shard.handler(event("fanout_shard"), context("fanout_shard"))
     assert again["skipped"] == 1 and len(management.posts) == 2
     assert "error" in fanout_shard.handler({"kind": "other"}, context("fanout_shard"))
+
+
+# --- contract v2: Bearer REST routes, chats through the handlers --------------------------------
+
+
+def authed(handler: Any, token: str | None, body: Any = None, **changes: Any) -> tuple[int, dict]:
+    """Call a v2 REST handler as API Gateway would, with ``Authorization: Bearer token``."""
+    request = event("rest_post", body=None if body is None else json.dumps(body), **changes)
+    if token is not None:
+        request["headers"]["Authorization"] = f"Bearer {token}"
+    answer = handler(request, context("rest"))
+    return answer["statusCode"], json.loads(answer["body"])
+
+
+def signed_up(name: str) -> tuple[str, str]:
+    """(userId, token) of a new user."""
+    email = f"{name}@example.com"
+    _, user, _ = rest(signup.handler, {"email": email, "password": "password1", "username": name})
+    _, answer, _ = rest(login.handler, {"email": email, "password": "password1"})
+    return user["userId"], answer["token"]
+
+
+def test_v2_routes_refuse_a_missing_or_bad_token_with_401(deployed):
+    """Without Authorization: Bearer, or with a bad token, the answer is 401 UNAUTHORIZED."""
+    for token in (None, "nonsense"):
+        status, body = authed(list_chats.handler, token)
+        assert status == 401 and body["error"]["code"] == "UNAUTHORIZED", body
+    request = event("rest_post")
+    request["headers"]["authorization"] = "Basic abc"
+    answer = list_chats.handler(request, context("rest"))
+    assert answer["statusCode"] == 401 and answer["headers"]["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_chat_is_created_listed_read_and_messaged_through_the_handlers(deployed, management):
+    """POST /chats, GET /chats/{chatId}, sendMessage to the chat, the broadcaster and the
+    inbox consumer on its stream record, then GET /chats shows it with one unread."""
+    ada, ada_token = signed_up("ada")
+    bob, bob_token = signed_up("bob")
+    status, chat = authed(create_chat.handler, ada_token, {"type": "direct", "userId": bob})
+    assert status == 201 and chat["peer"]["userId"] == bob
+    path = {"pathParameters": {"chatId": chat["chatId"]}, "resource": "/chats/{chatId}"}
+    status, detail = authed(get_chat.handler, bob_token, **path)
+    assert status == 200 and {p["userId"] for p in detail["participants"]} == {ada, bob}
+    connected(ada_token, "conn-ada=")
+    connected(bob_token, "conn-bob=")
+    ack = ws(
+        send_message.handler,
+        "conn-ada=",
+        {"action": "sendMessage", "chatId": chat["chatId"], "message": "hi bob"},
+    )
+    assert ack["chatId"] == chat["chatId"] and ack["seq"] == 1, ack
+    stream = event("stream_insert")
+    image = {
+        "pk": {"S": f"chat#{chat['chatId']}"},
+        "sk": {"S": f"{ack['timestamp']:013d}#{ack['messageId']}"},
+        "kind": {"S": "message"},
+        "messageId": {"S": ack["messageId"]},
+        "chatId": {"S": chat["chatId"]},
+        "userId": {"S": ada},
+        "username": {"S": "ada"},
+        "message": {"S": "hi bob"},
+        "timestamp": {"N": str(ack["timestamp"])},
+        "seq": {"N": "1"},
+    }
+    stream["Records"][0]["dynamodb"]["NewImage"] = image
+    assert broadcaster.handler(stream, context("broadcaster")) == {"batchItemFailures": []}
+    assert sorted(cid for cid, frame in management.posts if frame.get("chatId")) == [
+        "conn-ada=",
+        "conn-bob=",
+    ]
+    assert chat_inbox.handler(stream, context("chat_inbox")) == {"batchItemFailures": []}
+    status, listing = authed(list_chats.handler, bob_token)
+    assert status == 200 and listing["chats"][0]["unreadCount"] == 1, listing
+
+
+def test_bad_input_to_the_chat_handlers_gets_the_contracts_errors(deployed):
+    """A direct chat with oneself, an unknown user, a foreign chat, a malformed id."""
+    me, token = signed_up("ada")
+    _, other_token = signed_up("eve")
+    status, body = authed(create_chat.handler, token, {"type": "direct", "userId": me})
+    assert (status, body["error"]["code"], body["error"]["field"]) == (
+        400,
+        "VALIDATION_ERROR",
+        "userId",
+    )
+    status, body = authed(create_chat.handler, token, {"type": "direct", "userId": "nobody"})
+    assert (status, body["error"]["code"]) == (404, "USER_NOT_FOUND")
+    status, group = authed(
+        create_chat.handler, other_token, {"type": "group", "name": "g", "participants": ["x"]}
+    )
+    assert status == 404, group
+    for chat_id, code in (("g-unknown", "CHAT_NOT_FOUND"), ("bad id", "VALIDATION_ERROR")):
+        status, body = authed(chat_messages.handler, token, pathParameters={"chatId": chat_id})
+        assert body["error"]["code"] == code, body

@@ -252,3 +252,69 @@ def test_history_of_100_messages_with_limit_100_is_one_page(store):
     assert len(messages) == 100
     assert next_before is None
     assert messages[0].message == "m0" and messages[-1].message == "m99"
+
+
+# --- chats (contract v2) ------------------------------------------------------------------------
+
+
+class Numbers:
+    """A chat's next_seq: 1, 2, 3 … (and how many were taken)."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+    def __call__(self) -> int:
+        self.taken += 1
+        return self.taken
+
+
+def test_a_chat_message_is_numbered_and_stored_in_the_chats_partition(store, dynamodb, table):
+    """A message to a chat takes the chat's next seq and lives under chat#{chatId}."""
+    numbers = Numbers()
+    first, _ = store.put(None, "u-1", "Ada", "hi", None, T0, chat_id="c-1", next_seq=numbers)
+    second, _ = store.put(None, "u-1", "Ada", "ho", "x-1", T0 + 1, chat_id="c-1", next_seq=numbers)
+    assert (first.seq, second.seq, first.room_id, first.chat_id) == (1, 2, None, "c-1")
+    items = [i for i in scan_all(dynamodb, table) if i["pk"]["S"] == "chat#c-1"]
+    assert sorted(int(i["seq"]["N"]) for i in items) == [1, 2]
+    assert all("roomId" not in i for i in items)
+    wire = first.to_wire()
+    assert wire["chatId"] == "c-1" and wire["seq"] == 1 and "roomId" not in wire
+
+
+def test_a_repeated_client_message_id_in_a_chat_takes_no_new_number(store):
+    """The repeat answers the original (same seq) and next_seq is not called again."""
+    numbers = Numbers()
+    first, _ = store.put(None, "u-1", "Ada", "hi", "c-9", T0, chat_id="c-1", next_seq=numbers)
+    again, duplicate = store.put(
+        None, "u-1", "Ada", "hi", "c-9", T0 + 5, chat_id="c-1", next_seq=numbers
+    )
+    assert duplicate and again.message_id == first.message_id and again.seq == first.seq == 1
+    assert numbers.taken == 1
+
+
+def test_a_chat_claim_left_without_its_message_is_completed_with_a_number(store, dynamodb, table):
+    """A crash between the claim and the message: the repeat writes it, numbered, once."""
+    numbers = Numbers()
+    store.put(None, "u-1", "Ada", "hi", "c-7", T0, chat_id="c-1", next_seq=numbers)
+    for item in scan_all(dynamodb, table):
+        if item["pk"]["S"] == "chat#c-1":
+            dynamodb.delete_item(TableName=table, Key={"pk": item["pk"], "sk": item["sk"]})
+    again, duplicate = store.put(
+        None, "u-1", "Ada", "hi", "c-7", T0 + 5, chat_id="c-1", next_seq=numbers
+    )
+    assert not duplicate and again.chat_id == "c-1" and again.seq == 2
+    assert len([i for i in scan_all(dynamodb, table) if i["pk"]["S"] == "chat#c-1"]) == 1
+
+
+def test_a_chats_history_is_its_own(store):
+    """history(chat_id=…) pages a chat's partition only, never a room of the same name."""
+    numbers = Numbers()
+    store.put("c-1", "u-1", "Ada", "room", None, T0)
+    ids = [
+        store.put(None, "u-1", "Ada", f"m{n}", None, T0 + n, chat_id="c-1", next_seq=numbers)[0]
+        for n in range(3)
+    ]
+    page, before = store.history(None, 2, None, chat_id="c-1")
+    assert [m.message_id for m in page] == [m.message_id for m in ids[1:]] and before
+    rest, last = store.history(None, 2, before, chat_id="c-1")
+    assert [m.message_id for m in rest] == [ids[0].message_id] and last is None

@@ -110,7 +110,8 @@ def test_signup_refuses_email_taken_in_other_case(store, dynamodb, users_table):
         with pytest.raises(EmailTaken):
             register(store, email=variant, username="Impostor")
     items = scan_all(dynamodb, users_table)
-    assert len(items) == 2  # one e-mail claim and one profile: refusals write nothing
+    # one e-mail claim, one profile and one username index entry: refusals write nothing
+    assert len(items) == 3
     assert {i["username"]["S"] for i in items if "username" in i} == {"Ada"}
 
 
@@ -306,3 +307,51 @@ def test_login_with_an_email_that_is_not_text_is_invalid_credentials(store):
     register(store)
     with pytest.raises(InvalidCredentials):
         log_in(store, email="ada\ud800@example.com")
+
+
+# --- finding people (contract v2) --------------------------------------------------------------
+
+
+def test_people_are_found_by_name_prefix_in_any_case_with_ids_and_names_only(store):
+    """search() matches the start of the name ignoring case, sorted by name; Person has no
+    e-mail."""
+    for name, email in (
+        ("Ada", "a1@x.io"),
+        ("adam", "a2@x.io"),
+        ("Bob", "b@x.io"),
+        ("ad", "a3@x.io"),
+    ):
+        register(store, email=email, username=name)
+    people, after = store.search("AD", 10, None)
+    assert [p.username for p in people] == ["ad", "Ada", "adam"] and after is None
+    assert all(set(vars(p)) == {"user_id", "username"} for p in people)
+    assert store.search("ada ", 10, None) == ([], None)
+
+
+def test_people_search_pages_each_user_once(store):
+    """Paging with the returned position lists every match once; a foreign cursor gives none."""
+    for n in range(5):
+        register(store, email=f"p{n}@x.io", username=f"pat{n}")
+    seen, after = [], None
+    for _ in range(5):
+        page, after = store.search("pat", 2, after)
+        seen += [p.username for p in page]
+        if after is None:
+            break
+    assert seen == [f"pat{n}" for n in range(5)]
+    assert store.search("zed", 2, "pat1\x1fsomeone") == ([], None)
+
+
+def test_people_reads_existing_profiles_only(store):
+    """people() maps the ids that exist to their names and leaves the others out."""
+    ada = register(store, email="ada@x.io", username="Ada")
+    found = store.people([ada.user_id, "nobody", ada.user_id])
+    assert list(found) == [ada.user_id] and found[ada.user_id].username == "Ada"
+
+
+def test_people_search_folds_look_alike_names(store):
+    """A fullwidth or ligature spelling finds the name, as e-mail addresses fold."""
+    register(store, email="f@x.io", username="ﬁnn")
+    register(store, email="w@x.io", username="ａｄａ")
+    assert [p.username for p in store.search("fi", 10, None)[0]] == ["ﬁnn"]
+    assert [p.username for p in store.search("ADA", 10, None)[0]] == ["ａｄａ"]

@@ -25,5 +25,5 @@ def fake_stack(*functions: Function) -> Stack:
         functions={f.name: f for f in functions},
         rest_routes=[],
         websocket_routes={},
-        stream={},
+        streams=[],
     )

@@ -2,7 +2,8 @@
 
 For a handler module this follows ``runtime.<accessor>()`` calls — directly, through a name bound
 to one, through a domain function the store is passed to, and through the handler's decorators —
-into the store methods they use (and the methods those call on ``self``), and reports:
+into the store methods they use (the methods those call on ``self``, and the domain helpers they
+pass ``self._db`` to), and reports:
 
 - the ``CHATSTACK_*`` variables read: settings read directly, plus the store constructor
   arguments whose ``self._x`` attribute a used method reads;
@@ -70,6 +71,7 @@ def _functions(module: str) -> dict[str, ast.FunctionDef]:
     return {n.name: n for n in _tree(module).body if isinstance(n, ast.FunctionDef)}
 
 
+@functools.cache
 def _imports(module: str) -> dict[str, str]:
     """Names imported from ``lambdas.*`` modules, anywhere in ``module`` → where they come from."""
     found: dict[str, str] = {}
@@ -208,6 +210,46 @@ def _is_self_attribute(node: ast.AST) -> bool:
     )
 
 
+def _client_calls(node: ast.Call, client: ast.AST) -> tuple[set[str], set[str]]:
+    """(boto3 calls, IAM actions) of ``node`` if it calls a DynamoDB method on ``client``."""
+    func = node.func
+    if not isinstance(func, ast.Attribute) or ast.dump(func.value) != ast.dump(client):
+        return set(), set()
+    if func.attr in CALL_ACTIONS:
+        return {func.attr}, set(CALL_ACTIONS[func.attr])
+    if func.attr == "get_paginator":
+        operation = node.args[0].value  # type: ignore[attr-defined]
+        return {f"get_paginator({operation!r})"}, set(PAGINATED_ACTIONS[operation])
+    return set(), set()
+
+
+@functools.cache
+def _helper(module: str, name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(boto3 calls, IAM actions) a domain helper makes on the client it takes first."""
+    function = _functions(module)[name]
+    client = ast.Name(id=function.args.args[0].arg, ctx=ast.Load())
+    calls, actions = set(), set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            found_calls, found_actions = _client_calls(node, client)
+            calls |= found_calls
+            actions |= found_actions
+    return frozenset(calls), frozenset(actions)
+
+
+def _helper_calls(module: str, node: ast.AST) -> tuple[set[str], set[str]]:
+    """``helper(self._db, …)`` with ``helper`` imported from ``lambdas.domain``: its calls."""
+    imports = _imports(module)
+    called = _is_call_of(node, None)
+    if not called or not imports.get(called, "").startswith("lambdas.domain"):
+        return set(), set()
+    first = node.args[0] if node.args else None  # type: ignore[attr-defined]
+    if not _is_self_attribute(first):
+        return set(), set()
+    calls, actions = _helper(imports[called], called)
+    return set(calls), set(actions)
+
+
 @functools.cache
 def _methods(module: str, class_name: str) -> dict[str, _Method]:
     """Every method, with what it and the methods it calls on ``self`` use."""
@@ -229,6 +271,9 @@ def _methods(module: str, class_name: str) -> dict[str, _Method]:
                         operation = node.args[0].value  # type: ignore[attr-defined]
                         boto3_calls.add(f"get_paginator({operation!r})")
                         actions |= PAGINATED_ACTIONS[operation]
+            helper_calls, helper_actions = _helper_calls(module, node)
+            boto3_calls |= helper_calls
+            actions |= helper_actions
         if boto3_calls & {"transact_write_items", "transact_get_items"}:
             for node in ast.walk(method):
                 if isinstance(node, ast.Dict):

@@ -27,7 +27,7 @@ import boto3
 import pytest
 
 from tests.support.moto_server import MotoServer
-from tests.terraform.terraform_config import STACK_FILE, TF_DIR
+from tests.terraform.terraform_config import STACK, STACK_FILE, TF_DIR
 
 # The whole life of a stage, once per module: about 3 minutes on the 2-core machine (the AWS
 # provider creates functions with a local package one at a time, ~5 s each).
@@ -71,7 +71,12 @@ SERVICES = [
     "ssm",
     "sts",
 ]
-KEY_READERS = {"login", "connect"}
+# login and $connect, and every Bearer REST route of contract v2.
+KEY_READERS = {"login", "connect"} | {
+    route["function"]
+    for route in STACK["rest_routes"]
+    if route["path"] not in ("/signup", "/login")
+}
 
 
 def find_mirror() -> Path | None:
@@ -370,7 +375,10 @@ def test_plan_creates_the_whole_stage(run):
     for address in (
         'aws_dynamodb_table.this["messages"]',
         'aws_lambda_function.this["broadcaster"]',
-        "aws_lambda_event_source_mapping.stream",
+        'aws_lambda_event_source_mapping.stream["broadcast"]',
+        'aws_lambda_event_source_mapping.stream["chat_events"]',
+        'aws_dynamodb_table.this["chats"]',
+        'aws_api_gateway_resource.path_level3["chats/{chatId}/messages"]',
         "aws_apigatewayv2_stage.ws",
         "aws_api_gateway_stage.rest",
         "aws_cloudfront_distribution.web",

@@ -115,7 +115,13 @@ def test_stack_json_grants_cover_every_dynamodb_call_the_handler_makes(name):
 
 def test_the_code_scan_finds_the_calls_it_claims_to():
     """The scan is not vacuous: known calls of known handlers are found."""
-    assert reach(FUNCTIONS["signup"]["handler"]).boto3_calls == {"transact_write_items"}
+    assert reach(FUNCTIONS["signup"]["handler"]).boto3_calls == {
+        "transact_write_items",  # the user, the e-mail claim, the username index entry
+        "update_item",  # general's member count
+        "delete_item",  # the count's entry, were it to reach zero
+    }
+    people = reach(FUNCTIONS["create_chat"]["handler"]).actions_by_table_env
+    assert people["CHATSTACK_USERS_TABLE"] == {"dynamodb:BatchGetItem"}  # through batch_get()
     broadcaster = reach(FUNCTIONS["broadcaster"]["handler"])
     assert "get_paginator('query')" in broadcaster.boto3_calls
     assert "batch_write_item" in broadcaster.boto3_calls
@@ -125,12 +131,18 @@ def test_the_code_scan_finds_the_calls_it_claims_to():
 
 
 def test_the_policy_grants_each_function_its_stack_json_actions_on_its_tables_only():
-    """One statement per granted table: stack.json's action list, on that table's ARN."""
+    """One statement per granted table: stack.json's action list, on that table's ARN (and on
+    its indexes when the function queries a table that has some)."""
     policy = DATA[("aws_iam_policy_document", "function")]
     assert policy["for_each"] == "${local.functions}"
     (tables,) = [s for s in _policy_statements() if s["for_each"] == "${each.value.tables}"]
     assert tables["actions"] == "${statement.value}"
-    assert tables["resources"] == ["${aws_dynamodb_table.this[statement.key].arn}"]
+    assert tables["resources"] == (
+        "${concat([aws_dynamodb_table.this[statement.key].arn], "
+        'contains(statement.value, "dynamodb:Query") && '
+        "length(local.tables[statement.key].indexes) > 0 ? "
+        '["${aws_dynamodb_table.this[statement.key].arn}/index/*"] : [])}'
+    )
     role_policy = RESOURCES[("aws_iam_role_policy", "function")]
     assert role_policy["policy"] == "${data.aws_iam_policy_document.function[each.key].json}"
     assert role_policy["role"] == "${aws_iam_role.function[each.key].id}"
@@ -174,7 +186,8 @@ def test_manage_connections_is_post_only_on_this_apis_stage(tmp_path):
     assert statement["for_each"] == "${each.value.manages_connections ? [1] : []}"
     functions = evaluate(tmp_path).local("functions")
     posting = {k for k, f in functions.items() if f["manages_connections"]}
-    assert posting == {"broadcaster", "fanout_shard"}
+    # Messages; shards; roomJoined/roomLeft to a user's other connections; chatAdded/Removed.
+    assert posting == {"broadcaster", "fanout_shard", "join_room", "leave_room", "chat_events"}
 
 
 def test_the_code_only_ever_posts_to_connections():
@@ -232,7 +245,8 @@ def test_the_jwt_secret_is_generated_kept_in_ssm_and_read_at_run_time(tmp_path):
     functions = evaluate(tmp_path).local("functions")
     readers = {k for k, f in functions.items() if f["reads_jwt_secret"]}
     assert readers == {k for k, f in FUNCTIONS.items() if "CHATSTACK_JWT_SECRET_PARAM" in f["env"]}
-    assert readers == {"login", "connect"}
+    bearer_routes = {r["function"] for r in STACK["rest_routes"]} - {"signup", "login"}
+    assert readers == {"login", "connect"} | bearer_routes
 
 
 def test_a_key_rotation_changes_every_readers_configuration():
@@ -262,15 +276,21 @@ def test_no_secret_is_a_variable_default_or_an_output():
         assert output.get("sensitive") is not True, name
 
 
-def test_the_stream_consumer_alone_reads_the_stream_and_sends_failures(tmp_path):
-    """Stream read actions on the Messages stream, SendMessage on the failure queue."""
+def test_the_stream_consumers_alone_read_their_streams_and_send_failures(tmp_path):
+    """Stream read actions on the streams a function consumes, SendMessage on the failure
+    queue; no other function reads a stream."""
     stream = _statement("ReadStream")
-    assert stream["resources"] == ["${aws_dynamodb_table.this[local.stream.table].stream_arn}"]
+    assert stream["resources"] == (
+        "${[for table in each.value.stream_tables : aws_dynamodb_table.this[table].stream_arn]}"
+    )
+    assert stream["for_each"] == "${length(each.value.stream_tables) > 0 ? [1] : []}"
     assert _statement("StreamFailures")["resources"] == ["${aws_sqs_queue.stream_failures.arn}"]
     functions = evaluate(tmp_path).local("functions")
-    assert {k for k, f in functions.items() if f["consumes_stream"]} == {
-        STACK["stream"]["function"]
+    consumers = {k: f["stream_tables"] for k, f in functions.items() if f["stream_tables"]}
+    assert consumers == {"broadcaster": ["messages"], "chat_inbox": ["messages"]} | {
+        "chat_events": ["chats"]
     }
+    assert set(consumers) == {s["function"] for s in STACK["streams"]}
 
 
 def test_every_log_group_keeps_logs_seven_days_encrypted():

@@ -1,14 +1,14 @@
-"""The Terraform builds tables, routes and the stream mapping from the one definition."""
+"""The Terraform builds tables, routes and the stream mappings from the one definition."""
 
 from __future__ import annotations
 
 import ast
 import copy
-import json
 import re
 
 import pytest
 
+from lambdas.domain.chat_streams import MEMBER_KIND
 from lambdas.domain.messages import MESSAGE_KIND
 from reference_stack.package import DEFAULT_PYTHON_VERSION
 from tests.terraform.terraform_config import (
@@ -88,8 +88,31 @@ def test_evaluated_tables_are_the_definition(evaluated):
     for key, table in tables.items():
         assert {k: v for k, v in table.items() if k != "name"} == STACK["tables"][key]
         assert table["name"] == f"chatstack-dev-{key}"
-    messages = tables[STACK["stream"]["table"]]
+    messages = tables[STACK["streams"][0]["table"]]
     assert messages["stream_view_type"] == "NEW_IMAGE"
+    assert tables["chats"]["indexes"]["inbox"] == {
+        "hash_key": "inboxUser",
+        "range_key": "inboxOrder",
+        "projection": "ALL",
+    }
+
+
+def test_indexes_take_their_keys_from_the_definition():
+    """aws_dynamodb_table.this has one global secondary index per entry of a table's indexes."""
+    table = RESOURCES[("aws_dynamodb_table", "this")]
+    (index,) = dynamic_blocks(table, "global_secondary_index")
+    assert index["for_each"] == "${each.value.indexes}"
+    assert index["content"] == [
+        {
+            "name": "${global_secondary_index.key}",
+            "hash_key": "${global_secondary_index.value.hash_key}",
+            "range_key": "${global_secondary_index.value.range_key}",
+            "projection_type": "${global_secondary_index.value.projection}",
+        }
+    ]
+    for table in STACK["tables"].values():
+        for spec in table["indexes"].values():
+            assert {spec["hash_key"], spec["range_key"]} <= set(table["attributes"])
 
 
 def test_a_changed_definition_changes_what_terraform_builds(tmp_path):
@@ -106,15 +129,18 @@ def test_a_changed_definition_changes_what_terraform_builds(tmp_path):
     stack["tables"]["messages"]["stream_view_type"] = "NEW_AND_OLD_IMAGES"
     stack["websocket"]["routes"]["typing"] = "default"
     stack["rest_routes"].append({"method": "POST", "path": "/refresh", "function": "login"})
-    stack["stream"]["batch_size"] = 25
+    stack["streams"][0]["batch_size"] = 25
+    stack["rest_routes"].append({"method": "GET", "path": "/a/{b}/c", "function": "login"})
     evaluated = evaluate(tmp_path, stack=stack)
     assert not isinstance(evaluated, str), evaluated
     assert evaluated.local("tables")["typing"]["ttl_attribute"] == "expiresAt"
     assert evaluated.local("tables")["typing"]["range_key"] is None
     assert evaluated.local("tables")["messages"]["stream_view_type"] == "NEW_AND_OLD_IMAGES"
     assert evaluated.local("ws_two_way_routes")["typing"] == "default"
-    assert evaluated.local("rest_paths")["refresh"] == {"methods": ["POST"]}
-    assert evaluated.local("stream")["batch_size"] == 25
+    assert evaluated.local("rest_paths")["refresh"]["methods"] == ["POST"]
+    assert evaluated.local("rest_paths")["a/{b}/c"]["parent"] == "a/{b}"
+    assert evaluated.local("rest_routes")["GET /a/{b}/c"]["arn_path"] == "/a/*/c"
+    assert evaluated.local("streams")[STACK["streams"][0]["name"]]["batch_size"] == 25
 
 
 def test_websocket_routes_are_the_definition(evaluated):
@@ -164,16 +190,38 @@ def test_websocket_stage_is_named_after_the_stage_and_logs_access():
 
 
 def test_rest_routes_are_the_definition(evaluated):
-    """One method per stack.json route; one resource per path, with its allowed methods."""
+    """One method per stack.json route; one resource per path segment, with its methods."""
     assert set(evaluated.local("rest_routes")) == {
         f"{r['method']} {r['path']}" for r in STACK["rest_routes"]
     }
-    assert evaluated.local("rest_paths") == {
-        r["path"].lstrip("/"): {"methods": ["POST"]} for r in STACK["rest_routes"]
-    }
+    paths = evaluated.local("rest_paths")
+    for route in STACK["rest_routes"]:
+        parts = route["path"].strip("/").split("/")
+        for depth in range(1, len(parts) + 1):  # every ancestor is a resource too
+            assert "/".join(parts[:depth]) in paths
+        spec = paths["/".join(parts)]
+        assert route["method"] in spec["methods"]
+        assert (spec["depth"], spec["path_part"]) == (len(parts), parts[-1])
+        assert spec["parent"] == "/".join(parts[:-1])
+    assert paths["chats/{chatId}/messages"]["methods"] == ["GET"]
+    assert paths["chats"]["methods"] == ["GET", "POST"]
     assert {("POST", "/signup"), ("POST", "/login")} <= {
         (r["method"], r["path"]) for r in STACK["rest_routes"]
     }
+    preflights = evaluated.local("rest_route_paths")
+    assert set(preflights) == {r["path"].strip("/") for r in STACK["rest_routes"]}
+
+
+def test_rest_resources_are_built_level_by_level():
+    """Level 1 hangs from the root, level 2 from level 1, level 3 from level 2."""
+    top = RESOURCES[("aws_api_gateway_resource", "path")]
+    assert top["for_each"] == "${local.rest_paths_by_depth[1]}"
+    assert top["parent_id"] == "${aws_api_gateway_rest_api.rest.root_resource_id}"
+    second = RESOURCES[("aws_api_gateway_resource", "path_level2")]
+    assert second["parent_id"] == "${aws_api_gateway_resource.path[each.value.parent].id}"
+    third = RESOURCES[("aws_api_gateway_resource", "path_level3")]
+    assert third["parent_id"] == "${aws_api_gateway_resource.path_level2[each.value.parent].id}"
+    assert max(len(r["path"].strip("/").split("/")) for r in STACK["rest_routes"]) <= 3
 
 
 def test_rest_api_wires_each_route_to_its_function_and_answers_preflights():
@@ -181,7 +229,7 @@ def test_rest_api_wires_each_route_to_its_function_and_answers_preflights():
     method = RESOURCES[("aws_api_gateway_method", "route")]
     assert method["for_each"] == "${local.rest_routes}"
     assert method["http_method"] == "${each.value.method}"
-    assert method["resource_id"] == "${aws_api_gateway_resource.path[each.value.path_part].id}"
+    assert method["resource_id"] == "${local.rest_resource_ids[each.value.resource]}"
     integration = RESOURCES[("aws_api_gateway_integration", "route")]
     assert integration["type"] == "AWS_PROXY"
     assert integration["uri"] == "${aws_lambda_function.this[each.value.function].invoke_arn}"
@@ -203,7 +251,7 @@ def test_api_gateway_may_invoke_each_function_only_from_this_stage():
     rest = RESOURCES[("aws_lambda_permission", "rest")]
     assert rest["source_arn"] == (
         "${aws_api_gateway_rest_api.rest.execution_arn}/${var.stage}/"
-        "${each.value.method}${each.value.path}"
+        "${each.value.method}${each.value.arn_path}"
     )
     assert rest["function_name"] == "${aws_lambda_function.this[each.value.function].function_name}"
     ws = RESOURCES[("aws_lambda_permission", "ws")]
@@ -232,37 +280,62 @@ def test_every_route_reaches_a_handler_that_exists_in_lambdas(route, function):
     assert _handler_defined(STACK["functions"][function]["handler"]), route
 
 
-def test_stream_mapping_follows_the_definition(evaluated):
-    """Messages stream → broadcaster, batch and retries from stack.json, failures to SQS."""
+def test_stream_mappings_follow_the_definition(evaluated):
+    """One mapping per stack.json stream: its table and function, batch, retries and filters
+    from there, failures to SQS."""
     mapping = RESOURCES[("aws_lambda_event_source_mapping", "stream")]
+    assert mapping["for_each"] == "${local.streams}"
     assert mapping["event_source_arn"] == (
-        "${aws_dynamodb_table.this[local.stream.table].stream_arn}"
+        "${aws_dynamodb_table.this[each.value.table].stream_arn}"
     )
-    assert mapping["function_name"] == "${aws_lambda_function.this[local.stream.function].arn}"
-    assert mapping["batch_size"] == "${local.stream.batch_size}"
-    assert mapping["maximum_retry_attempts"] == "${local.stream.maximum_retry_attempts}"
+    assert mapping["function_name"] == "${aws_lambda_function.this[each.value.function].arn}"
+    assert mapping["batch_size"] == "${each.value.batch_size}"
+    assert mapping["maximum_retry_attempts"] == "${each.value.maximum_retry_attempts}"
     assert mapping["bisect_batch_on_function_error"] == (
-        "${local.stream.bisect_batch_on_function_error}"
+        "${each.value.bisect_batch_on_function_error}"
     )
-    assert mapping["function_response_types"] == "${local.stream.function_response_types}"
+    assert mapping["function_response_types"] == "${each.value.function_response_types}"
     assert mapping["destination_config"] == [
         {"on_failure": [{"destination_arn": "${aws_sqs_queue.stream_failures.arn}"}]}
     ]
-    assert mapping["filter_criteria"] == [
-        {"filter": [{"pattern": "${local.stream_filter_pattern}"}]}
+    (criteria,) = mapping["filter_criteria"]
+    (dynamic,) = dynamic_blocks(criteria, "filter")
+    assert dynamic["for_each"] == "${each.value.filters}"
+    assert dynamic["content"] == [{"pattern": "${jsonencode(filter.value)}"}]
+    assert evaluated.local("streams") == {s["name"]: s for s in STACK["streams"]}
+    for stream in STACK["streams"]:
+        assert stream["bisect_batch_on_function_error"] is True
+        assert stream["function_response_types"] == ["ReportBatchItemFailures"]
+        assert STACK["tables"][stream["table"]]["stream_view_type"], stream["name"]
+
+
+def test_only_inserted_messages_invoke_the_broadcaster_and_the_chat_lists():
+    """The filters admit INSERTs whose kind is the code's MESSAGE_KIND (chat lists: of chats
+    only), and member items inserted or removed to chat_events; nothing else."""
+    filters = {s["function"]: s["filters"] for s in STACK["streams"]}
+    assert filters["broadcaster"] == [
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": [MESSAGE_KIND]}}}}
     ]
-    assert evaluated.local("stream") == STACK["stream"]
-    assert STACK["stream"]["bisect_batch_on_function_error"] is True
-    assert STACK["stream"]["function_response_types"] == ["ReportBatchItemFailures"]
+    assert filters["chat_inbox"] == [
+        {
+            "eventName": ["INSERT"],
+            "dynamodb": {
+                "NewImage": {"kind": {"S": [MESSAGE_KIND]}, "chatId": {"S": [{"exists": True}]}}
+            },
+        }
+    ]
+    assert filters["chat_events"] == [
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": [MEMBER_KIND]}}}},
+        {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"kind": {"S": [MEMBER_KIND]}}}},
+    ]
 
 
-def test_only_inserted_chat_messages_invoke_the_broadcaster(evaluated):
-    """The filter admits INSERTs whose kind is the code's MESSAGE_KIND, and nothing else."""
-    pattern = json.loads(evaluated.local("stream_filter_pattern"))
-    assert pattern == {
-        "eventName": ["INSERT"],
-        "dynamodb": {"NewImage": {"kind": {"S": [MESSAGE_KIND]}}},
-    }
+def test_the_broadcasters_mapping_keeps_its_address():
+    """A moved block keeps an existing deployment's mapping instead of replacing it."""
+    text = (TF_DIR / "stream.tf").read_text(encoding="utf-8")
+    assert "from = aws_lambda_event_source_mapping.stream\n" in text
+    assert 'to   = aws_lambda_event_source_mapping.stream["broadcast"]' in text
+    assert STACK["streams"][0]["name"] == "broadcast"
 
 
 def test_lambda_runtime_is_the_python_the_package_is_built_for(evaluated):

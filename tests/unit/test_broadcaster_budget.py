@@ -21,6 +21,12 @@ class _Store:
     def remove_gone(self, connection_id, room_id):
         return True
 
+    def connections_of(self, user_ids):  # a chat's audience (no chat here)
+        return {}
+
+    def forget(self, connection_id, user_id):
+        return True
+
 
 def _context(remaining_s: float) -> SimpleNamespace:
     return SimpleNamespace(
@@ -53,6 +59,8 @@ def test_concurrent_invocations_keep_their_own_time_budgets(monkeypatch):
     monkeypatch.setattr(runtime, "poster", Poster)
     monkeypatch.setattr(runtime, "connections", _Store)
     monkeypatch.setattr(runtime, "dispatcher", lambda: None)
+    # A room's message: no chat is read.
+    monkeypatch.setattr(runtime, "chats", lambda: SimpleNamespace(participants=lambda c: []))
     broadcaster.handler(event, _context(60.0))
     (short_name, short), (long_name, long) = budgets
     assert (short_name, long_name) == ("short", "long")

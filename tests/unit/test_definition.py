@@ -20,9 +20,9 @@ STACK = load()
 
 
 def test_stack_json_is_valid_json_and_loads():
-    """stack.json parses and yields the three tables, the functions and both route sets."""
+    """stack.json parses and yields the four tables, the functions and both route sets."""
     raw = json.loads(STACK_FILE.read_text(encoding="utf-8"))
-    assert set(STACK.tables) == {"users", "messages", "connections"} == set(raw["tables"])
+    assert set(STACK.tables) == {"users", "messages", "connections", "chats"} == set(raw["tables"])
     assert set(STACK.functions) == set(raw["functions"])
     assert STACK.rest_routes
     assert STACK.websocket_routes
@@ -56,19 +56,46 @@ def test_every_action_of_the_contract_is_routed():
 
 
 def test_every_rest_route_names_an_existing_function():
-    """POST /signup and POST /login exist and name defined functions."""
-    seen = {(r["method"], r["path"]) for r in STACK.rest_routes}
-    assert seen == {("POST", "/signup"), ("POST", "/login")}
+    """Contract v1's POST /signup and /login and v2's chats, people and rooms each name a
+    defined function; no (method, path) is routed twice."""
+    seen = [(r["method"], r["path"]) for r in STACK.rest_routes]
+    assert len(seen) == len(set(seen))
+    assert {("POST", "/signup"), ("POST", "/login")} <= set(seen)
+    assert {("POST", "/chats"), ("GET", "/chats"), ("GET", "/chats/{chatId}/messages")} <= set(seen)
     for route in STACK.rest_routes:
         assert route["function"] in STACK.functions, route
 
 
-def test_the_stream_feeds_the_broadcaster_from_a_streamed_table():
-    """The stream names a table that has a stream and a function that exists."""
-    stream = STACK.stream
-    assert stream["function"] in STACK.functions
-    assert STACK.tables[stream["table"]].stream_view_type == "NEW_IMAGE"
-    assert "ReportBatchItemFailures" in stream["function_response_types"]
+def test_the_streams_feed_existing_functions_from_streamed_tables():
+    """Each mapping names a table that has a stream and a function that exists; the
+    broadcaster's is first (its name, "broadcast", is the Terraform address kept)."""
+    assert STACK.streams[0].name == "broadcast"
+    for stream in STACK.streams:
+        assert stream.function in STACK.functions
+        assert STACK.tables[stream.table].stream_view_type is not None
+        assert "ReportBatchItemFailures" in stream.function_response_types
+    by_function = {s.function: s for s in STACK.streams}
+    assert by_function["broadcaster"].table == by_function["chat_inbox"].table == "messages"
+    # chatRemoved needs what was removed: the old image.
+    assert STACK.tables[by_function["chat_events"].table].stream_view_type == "NEW_AND_OLD_IMAGES"
+
+
+def test_create_table_kwargs_of_a_table_with_an_index():
+    """The chats table: its inbox index on (inboxUser, inboxOrder), every attribute defined."""
+    kwargs = STACK.tables["chats"].create_table_kwargs("t-chats")
+    assert kwargs["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": "inbox",
+            "KeySchema": [
+                {"AttributeName": "inboxUser", "KeyType": "HASH"},
+                {"AttributeName": "inboxOrder", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ]
+    defined = {a["AttributeName"] for a in kwargs["AttributeDefinitions"]}
+    assert defined == {"pk", "sk", "inboxUser", "inboxOrder"}
+    assert kwargs["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
 
 
 @pytest.mark.parametrize("name", sorted(STACK.functions))
@@ -133,6 +160,7 @@ def test_table_environment_variables_match_settings():
     assert settings.users_table == "name-users"
     assert settings.messages_table == "name-messages"
     assert settings.connections_table == "name-connections"
+    assert settings.chats_table == "name-chats"
 
 
 # --- key and TTL attribute names used by the domain code -----------------------------------------

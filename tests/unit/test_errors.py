@@ -16,6 +16,10 @@ EXPECTED = [
     (errors.UnknownAction, "UNKNOWN_ACTION", 400),
     (errors.NotInRoom, "NOT_IN_ROOM", 403),
     (errors.TooManyRooms, "TOO_MANY_ROOMS", 409),
+    (errors.ChatNotFound, "CHAT_NOT_FOUND", 404),
+    (errors.UserNotFound, "USER_NOT_FOUND", 404),
+    (errors.NotAGroup, "NOT_A_GROUP", 409),
+    (errors.TooManyParticipants, "TOO_MANY_PARTICIPANTS", 409),
     (errors.InternalError, "INTERNAL_ERROR", 500),
     (errors.ConfigurationError, "INTERNAL_ERROR", 500),
 ]

@@ -9,10 +9,14 @@ from lambdas.contract.frames import (
     Message,
     ack_room,
     ack_send,
+    chat_added_frame,
+    chat_removed_frame,
     encode,
     error_frame,
     history_frame,
     message_frame,
+    room_joined_frame,
+    room_left_frame,
 )
 
 MESSAGE_FIELDS = {
@@ -140,3 +144,40 @@ def test_error_frame_omits_action_and_field_when_unknown():
     """Without an action or a field at fault, neither key is present."""
     frame = error_frame(NotInRoom())
     assert frame == {"type": "error", "code": "NOT_IN_ROOM", "message": NotInRoom.default_message}
+
+
+# --- chats (contract v2) ------------------------------------------------------------------------
+
+
+def chat_sample(**overrides):
+    return sample(room_id=None, chat_id="g-1", seq=7, **overrides)
+
+
+def test_a_chat_message_names_its_chat_and_seq_instead_of_a_room():
+    """A chat's message: chatId and seq, and no roomId."""
+    wire = chat_sample().to_wire()
+    assert set(wire) == MESSAGE_FIELDS - {"roomId"} | {"chatId", "seq"}
+    assert (wire["chatId"], wire["seq"]) == ("g-1", 7)
+    assert message_frame(chat_sample())["type"] == "message"
+
+
+def test_the_ack_of_a_chat_message_carries_its_chat_and_seq():
+    """sendMessage to a chat is acked with chatId and seq."""
+    ack = ack_send(chat_sample(), duplicate=True)
+    assert ack["chatId"] == "g-1" and ack["seq"] == 7 and ack["duplicate"] is True
+    assert "roomId" not in ack
+
+
+def test_a_chats_history_page_names_the_chat():
+    """history_frame with chat_id names the chat, not a room."""
+    frame = history_frame(None, [chat_sample()], None, chat_id="g-1")
+    assert frame["chatId"] == "g-1" and "roomId" not in frame
+    assert frame["messages"][0]["seq"] == 7
+
+
+def test_notices_of_chats_and_rooms():
+    """chatAdded carries the chat; chatRemoved, roomJoined and roomLeft name theirs."""
+    assert chat_added_frame({"chatId": "g-1"}) == {"type": "chatAdded", "chat": {"chatId": "g-1"}}
+    assert chat_removed_frame("g-1") == {"type": "chatRemoved", "chatId": "g-1"}
+    assert room_joined_frame("lab") == {"type": "roomJoined", "roomId": "lab"}
+    assert room_left_frame("lab") == {"type": "roomLeft", "roomId": "lab"}

@@ -454,3 +454,36 @@ def test_history_refuses_a_cursor_of_another_shape(before):
 def test_history_checks_the_room_id():
     """getMessages applies the roomId rule."""
     refused(parse_history, {"roomId": "", "limit": 10}, "roomId")
+
+
+# --- chats (contract v2) ------------------------------------------------------------------------
+
+
+def test_send_and_history_name_a_chat_instead_of_a_room():
+    """chatId instead of roomId: the request names the chat and no room."""
+    send = parse_send({"chatId": "g-1", "message": "hi"})
+    assert (send.chat_id, send.room_id) == ("g-1", None)
+    history = parse_history({"chatId": "g-1", "limit": 3})
+    assert (history.chat_id, history.room_id, history.limit) == ("g-1", None, 3)
+
+
+@pytest.mark.parametrize("parse", [parse_send, parse_history], ids=["send", "history"])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"chatId": "g-1", "roomId": "general"},
+        {"chatId": "has space"},
+        {"chatId": "x" * 65},
+        {"chatId": 5},
+        {"chatId": ""},
+    ],
+    ids=["both", "space", "long", "number", "empty"],
+)
+def test_a_frame_names_one_well_formed_chat(parse, frame):
+    """Both roomId and chatId, or a malformed chatId, is a VALIDATION_ERROR on chatId."""
+    refused(parse, {"message": "hi", **frame}, "chatId")
+
+
+def test_a_null_chat_id_is_a_room_frame():
+    """chatId: null is as if absent (a v1 frame), so roomId is required."""
+    refused(parse_send, {"chatId": None, "message": "hi"}, "roomId")
