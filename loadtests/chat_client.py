@@ -37,6 +37,7 @@ from loadtests.metrics import Receipts
 
 # Frames contract v2 sends on its own: a user's rooms or chats changed (CONTRACT.md §4, §6).
 NOTICES = frozenset({"roomJoined", "roomLeft", "chatAdded", "chatRemoved"})
+CHAT_PREFIX = "chat:"  # a chat's conversation key in the books: chat:{chatId}
 
 __all__ = [
     "BadFrame",
@@ -209,6 +210,15 @@ class ChatClient:
         """Join ``room`` and wait for the ack; False on an error frame, no ack or a lost socket."""
         return self._membership("joinRoom", room, self._joining)
 
+    def enter_chat(self, key: str) -> None:
+        """From now on this connection is owed ``key``'s messages (``chat:{chatId}``): a chat
+        needs no join — every connection of a participant receives its messages."""
+        if self._ws is not None and not self._closing and key not in self.rooms:
+            now = time.time()
+            self.rooms[key] = now
+            self._left.pop(key, None)
+            self.ctx.receipts.joined(self.member, key, now)
+
     def leave(self, room: str) -> bool:
         """Leave ``room`` and wait for the ack."""
         joined = self.rooms.pop(room, None)
@@ -242,14 +252,20 @@ class ChatClient:
         return error is None
 
     def send(self, room: str) -> None:
-        """Send one message to ``room`` carrying the send time; its ack is measured on arrival."""
+        """Send one message to ``room`` (a room's id, or ``chat:{chatId}``) carrying the send
+        time; its ack is measured on arrival."""
         if self._ws is None:
             return
         key = f"{self.ctx.run_id}.{self.ctx.node}.{self.member}.{next(self._seq)}"
         sent_at = time.time()
         text = f"{self.ctx.run_id} {sent_at:.6f} "
         text += "x" * max(0, self.ctx.message_bytes - len(text))
-        frame = {"action": "sendMessage", "roomId": room, "message": text, "clientMessageId": key}
+        target = (
+            {"chatId": room.removeprefix(CHAT_PREFIX)}
+            if room.startswith(CHAT_PREFIX)
+            else {"roomId": room}
+        )
+        frame = {"action": "sendMessage", **target, "message": text, "clientMessageId": key}
         self._acks[key] = (sent_at, time.perf_counter())
         try:
             self._ws.send(json.dumps(frame))
@@ -383,7 +399,8 @@ class ChatClient:
         self._report("frame", 0, exc=ErrorFrame(frame))
 
     def _on_broadcast(self, frame: dict[str, Any], now: float, length: int) -> None:
-        room = frame.get("roomId") or ""
+        chat = frame.get("chatId")
+        room = f"{CHAT_PREFIX}{chat}" if chat else frame.get("roomId") or ""
         parts = str(frame.get("message", "")).split(" ", 2)
         ours = len(parts) == 3 and parts[0] == self.ctx.run_id
         try:
@@ -395,7 +412,8 @@ class ChatClient:
         if room not in self.rooms and room not in self._joining:
             left = self._left.get(room)
             if left is None or sent_at > left + LEFT_ROOM_SLACK_S:
-                error = WrongRoom(f"a broadcast for room {room}, which this connection is not in")
+                what = f"chat {chat}" if chat else f"room {room}"
+                error = WrongRoom(f"a broadcast for {what}, which this connection is not in")
                 self._report("broadcast", latency, length, error)
                 return
         if not ours:

@@ -35,7 +35,14 @@ from loadtests.chat_client import ChatClient, ClientContext
 from loadtests.limits import fit_users, open_files, raise_to_hard_limit
 from loadtests.metrics import Ledger, Receipts
 from loadtests.stage import LocalStage, Target, resolve_target, ws_urls
-from loadtests.thresholds import Measured, Thresholds, judge, passed, render_table
+from loadtests.thresholds import (
+    Measured,
+    Thresholds,
+    chat_setup_check,
+    judge,
+    passed,
+    render_table,
+)
 
 __all__ = ["DEFAULT_SCENARIO", "Harness", "current", "install"]
 
@@ -50,6 +57,12 @@ REPORT_LAG_S = {"local": 1.0, "master": 7.0}  # how late receipts reach the judg
 MEASURED_TYPES = ("connect", "joinRoom", "leaveRoom", "sendMessage", "broadcast", "close", "frame")
 
 _current: Harness | None = None
+
+
+class ChatSetupError(Exception):
+    """A chat of the chats scenario could not be set up as the contract says."""
+
+
 _installed = False
 
 
@@ -282,6 +295,47 @@ class Harness:
         finally:
             rest.close()
 
+    def create_chat(self, user: Any, token: str, body: dict[str, Any]) -> str | None:
+        """``POST /chats`` as the holder of ``token`` (contract v2): the chat's id, or None
+        (the failure is reported as a failed ``POST /chats``)."""
+        base_url = self.environment.host or (self.target.rest_url if self.target else "")
+        rest = HttpSession(
+            base_url=base_url, request_event=self.environment.events.request, user=user
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            with rest.post(
+                "/chats", json=body, headers=headers, name="/chats", catch_response=True
+            ) as reply:
+                if reply.status_code not in (200, 201):
+                    reply.failure(f"HTTP {reply.status_code}: {reply.text[:200]}")
+                    return None
+                return str(reply.json()["chatId"])
+        except (RequestException, ValueError, KeyError, TypeError) as exc:
+            self.environment.events.request.fire(
+                request_type="POST",
+                name="/chats",
+                response_time=0,
+                response_length=0,
+                exception=exc,
+                context={},
+            )
+            return None
+        finally:
+            rest.close()
+
+    def report_chat(self, kind: str, ms: float, error: str | None) -> None:
+        """One chat set up (``chat`` requests: a direct chat created by both sides at once
+        must be one chat; a failure here fails the run's ``chat setup`` check)."""
+        self.environment.events.request.fire(
+            request_type="chat",
+            name=kind,
+            response_time=ms,
+            response_length=0,
+            exception=ChatSetupError(error) if error else None,
+            context={},
+        )
+
     def _next_account(self) -> Account | None:
         path = self.options.users_file
         if not path:
@@ -376,6 +430,10 @@ class Harness:
             checks, notes, extra = shape_judge(self, limits)
         else:
             checks, notes, extra = judge(limits, measured), [], {}
+        chats = self.merged_stats().get("chat")
+        if chats is not None:  # the chats scenario: every chat set up, one per direct pair
+            checks.append(chat_setup_check(chats.num_requests, chats.num_failures))
+            notes.append(_chats_note(types, measured.delivery))
         delivery = measured.delivery
         seconds = max(0.0, (self.stopped_at or time.time()) - self.measured_from)
         notes = [
@@ -429,6 +487,16 @@ class Harness:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         self.environment.process_exit_code = 0 if ok else 1
+
+
+def _chats_note(types: dict[str, dict[str, Any]], delivery: Any) -> str:
+    rooms = [w for w in delivery.worst if str(w["room"]).startswith("chat:")]
+    shown = ", ".join(f"{w['room']} missing {w['missing']}/{w['expected']}" for w in rooms[:3])
+    return (
+        f"chats: {types.get('chat', {}).get('count', 0):,} set up; "
+        f"chats with a missing delivery: {delivery.rooms_with_missing:,} of {delivery.rooms:,}"
+        + (f" (worst: {shown})" if shown else "")
+    )
 
 
 def _configure_users(environment: Environment) -> None:

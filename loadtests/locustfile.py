@@ -10,6 +10,11 @@ Scenarios (``--tags``, default ``fanout``; or name the user classes):
 - ``rooms``: users spread over ``--rooms`` rooms, each talking in its own; a broadcast from a
   room the user is not in fails (isolation).
 - ``churn``: connect, join, say one thing, hang up after a random 0..``--churn-hold`` s, again.
+- ``chats`` (contract v2): many 1:1 and small group chats talking at once — users pair up in the
+  order they start (``--direct-share`` direct chats, created by both sides at once, which must
+  give one chat; the rest groups of ``--group-size``); each chat has its books (every
+  participant's connection owes each message), and a message from a chat the user is not in
+  fails (privacy).
 - ramp: ``locust -f loadtests/ramp.py`` steps fan-out users up and reports the knee.
 
 The run ends with a verdict table; the exit code is 1 when a threshold fails. See README.md.
@@ -29,6 +34,7 @@ if __package__ in (None, ""):  # Locust imports this file by path, as a top-leve
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from loadtests import harness
+from loadtests.chat_slots import ChatSlots, Slot, create_chat, identity_of
 from loadtests.chat_user import ChatUser
 
 harness.install(events)
@@ -112,3 +118,62 @@ class ChurnUser(ChatUser):
             self.say(self.rooms[0])
             gevent.sleep(random.uniform(0, self.options.churn_hold))
             self.hang_up()
+
+
+class ChatsUser(ChatUser):
+    """In one chat — direct or a small group — with users of its own process; talks there."""
+
+    scenario = "chats"
+    slots: ChatSlots | None = None  # this process's chats to be, filled as users start
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        self.user_id = ""
+        self.slot: Slot | None = None
+        self.chat: str | None = None  # chat:{chatId} once created
+
+    def interval(self) -> float:
+        return 1.0 / self.options.send_rate
+
+    def on_start(self) -> None:
+        super().on_start()
+        if not self.token:
+            return
+        self.user_id, _name = identity_of(self.token)
+        opts = self.options
+        if ChatsUser.slots is None or ChatsUser.slots.run_id != self.harness.run_id:
+            ChatsUser.slots = ChatSlots(opts.direct_share, opts.group_size, self.harness.run_id)
+        slot = self.slot = ChatsUser.slots.take(self)
+        if slot.full:
+            name = f"chats-{self.harness.run_id}-{self.harness.node}-{slot.index}"
+            create_chat(slot, self._create, name, self.harness.report_chat)
+
+    def _create(self, member: ChatsUser, body: dict[str, Any]) -> str | None:
+        return self.harness.create_chat(member, member.token or "", body)
+
+    def enter_chat(self) -> None:
+        """The chat exists (``slot.chat_id``): this user's connection is owed its messages."""
+        if self.slot is not None and self.slot.key is not None:
+            self.chat = self.slot.key
+            if self.client is not None and self.client.connected:
+                self.client.enter_chat(self.chat)
+
+    def ensure_connected(self) -> bool:
+        if self.client is not None and self.client.connected:
+            return True
+        if not super().ensure_connected():
+            return False
+        if self.chat is not None and self.client is not None:
+            self.client.enter_chat(self.chat)  # a new connection receives the chat at once
+        return True
+
+    @tag("chats")
+    @task
+    def talk(self) -> None:
+        slot = self.slot
+        if slot is None or not self.ensure_connected():
+            return
+        if self.chat is None:
+            slot.done.wait(timeout=min(self.interval(), self.options.chat_setup_timeout))
+            return
+        self.say(self.chat)

@@ -188,6 +188,8 @@ class Delivery:
     extra: int = 0
     duplicates: int = 0
     messages_with_missing: int = 0
+    rooms: int = 0  # rooms (and chats) with a message judged: each has its own books
+    rooms_with_missing: int = 0
     worst: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -248,6 +250,8 @@ class Ledger:
         shortfalls: list[tuple[int, str, str, int]] = []
         for room, messages in by_room.items():
             messages.sort()
+            result.rooms += 1
+            missing_before = result.missing
             spans = _spans(self._rooms[room], end)
             owed = _owed(spans, [at for at, _ in messages], self.grace)
             for (_at, key), expected in zip(messages, owed, strict=True):
@@ -261,6 +265,8 @@ class Ledger:
                     shortfalls.append((expected - received, key, room, expected))
                 else:
                     result.extra += received - expected
+            if result.missing > missing_before:
+                result.rooms_with_missing += 1
         shortfalls.sort(reverse=True)
         result.worst = [
             {"key": key, "room": room, "expected": expected, "missing": missing}

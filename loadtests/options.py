@@ -81,6 +81,28 @@ def add_arguments(parser: Any) -> None:
     _add(parser, "--message-bytes", "length of each message text", type=int, default=64)
     _add(
         parser,
+        "--direct-share",
+        "chats: the share of chats that are direct (of two); the others are groups",
+        type=float,
+        default=0.5,
+    )
+    _add(
+        parser,
+        "--group-size",
+        "chats: participants of each group chat (3 or more; below 3: every chat is direct)",
+        type=int,
+        default=4,
+    )
+    _add(
+        parser,
+        "--chat-setup-timeout",
+        "chats: seconds a user waits for the others of its chat to arrive and the chat to be "
+        "created (users of a chat never completed stay silent)",
+        type=float,
+        default=60.0,
+    )
+    _add(
+        parser,
         "--churn-hold",
         "churn: a connection stays open a random 0..N s before it closes",
         type=float,

@@ -9,7 +9,15 @@ from typing import Any
 
 from loadtests.metrics import Delivery
 
-__all__ = ["Check", "Measured", "Thresholds", "judge", "passed", "render_table"]
+__all__ = [
+    "Check",
+    "Measured",
+    "Thresholds",
+    "chat_setup_check",
+    "judge",
+    "passed",
+    "render_table",
+]
 
 PASS, FAIL, NO_DATA = "PASS", "FAIL", "NO DATA"
 
@@ -93,6 +101,15 @@ def judge(limits: Thresholds, measured: Measured) -> list[Check]:
         verdict = PASS if pct < limits.max_error_rate_pct else FAIL
         checks.append(Check("error rate", threshold, shown, verdict, pct))
     return checks
+
+
+def chat_setup_check(chats: int, failures: int) -> Check:
+    """The chats scenario's setup: every chat created, and a direct chat created by both of
+    its users at once one chat (two answers naming two chats fail it)."""
+    if chats == 0:
+        return Check("chat setup", "every chat", "no chats", NO_DATA, None)
+    shown = f"{chats - failures:,}/{chats:,} chats"
+    return Check("chat setup", "every chat", shown, FAIL if failures else PASS, float(failures))
 
 
 def passed(checks: list[Check]) -> bool:

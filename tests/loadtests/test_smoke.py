@@ -146,3 +146,43 @@ def test_a_stage_leaking_broadcasts_across_rooms_fails_the_rooms_scenario(tmp_pa
     assert checks(summary)["delivery"] == "PASS"  # members still get their own room's messages
     wrong_room = [e for e in summary["errors"] if "which this connection is not in" in e["error"]]
     assert wrong_room and all(e["type"] == "broadcast" for e in wrong_room)
+
+
+def test_chats_scenario_books_every_chat_and_passes(tmp_path: Path, stage_file: Path) -> None:
+    """``--tags chats``: direct chats (created by both sides at once) and groups of 3 talk at
+    once; every participant's connection gets each message of its chat, and nothing else."""
+    code, summary, output = locust(
+        tmp_path,
+        *("--tags", "chats", "--group-size", "3", "-u", "10", "-r", "10", "-t", "15s"),
+        *("--stage-file", str(stage_file), "--hold-until-connected", *RELAXED),
+    )
+    assert code == 0, output[-3000:]
+    assert set(checks(summary).values()) == {"PASS"}
+    assert summary["requests"]["chat"]["count"] == 4  # group, direct, group, direct: 10 users
+    delivery = summary["delivery"]
+    assert delivery["rooms"] == 4 and delivery["rooms_with_missing"] == 0
+    assert delivery["messages"] > 0 and delivery["missing"] == 0
+    assert delivery["expected"] > delivery["messages"]  # the others of each chat, not only self
+    assert summary["errors"] == []
+    assert "chats: 4 set up; chats with a missing delivery: 0 of 4" in output
+
+
+def test_a_stage_duplicating_direct_chats_fails_the_chats_scenario(tmp_path: Path) -> None:
+    """Against a stage that creates a new direct chat at every request, the two sides of a
+    pair get two chats: the ``chat setup`` check fails, and so does the run."""
+    stack = json.loads(STACK_FILE.read_text())
+    handler = "tests.conformance_variants.broken.duplicating_create_chat"
+    stack["functions"]["create_chat"]["handler"] = handler
+    (tmp_path / "stack.json").write_text(json.dumps(stack))
+    broken = start_stage(tmp_path / "stage", "--stack", str(tmp_path / "stack.json"))
+    try:
+        code, summary, output = locust(
+            tmp_path,
+            *("--tags", "chats", "--direct-share", "1", "-u", "4", "-r", "4", "-t", "8s"),
+            *("--stage-file", str(tmp_path / "stage" / "stage.json"), *RELAXED),
+        )
+    finally:
+        broken.stop()
+    assert code == 1, output[-3000:]
+    assert checks(summary)["chat setup"] == "FAIL"
+    assert any("one pair, two direct chats" in e["error"] for e in summary["errors"])
