@@ -33,6 +33,7 @@ export function App({ config }: { config: AppConfig }) {
     <ChatView
       key={session.user.userId}
       session={session}
+      restUrl={config.restUrl}
       wsUrl={config.wsUrl}
       onLogout={() => logout(null)}
       onSessionExpired={() => logout("Your session has expired. Please log in again.")}

@@ -1,6 +1,15 @@
-/** The REST API: signup and login, with the contract's error shape turned into ApiError. */
+/** The REST API: signup and login, the user's rooms, people and chats (contract v2, with the
+ * token as ``Authorization: Bearer``), with the contract's error shape turned into ApiError. */
 
-import type { User } from "./chat/types";
+import {
+  parseChat,
+  parseChatDetail,
+  parsePeople,
+  type ChatDetail,
+  type ChatSummary,
+  type Person,
+  type User,
+} from "./chat/types";
 
 export class ApiError extends Error {
   constructor(
@@ -20,13 +29,20 @@ export interface LoginResult {
   user: User;
 }
 
-async function post<T>(restUrl: string, path: string, body: unknown): Promise<T> {
+async function request<T>(
+  restUrl: string,
+  path: string,
+  options: { method?: "GET" | "POST"; body?: unknown; token?: string } = {},
+): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (options.token !== undefined) headers.Authorization = `Bearer ${options.token}`;
   let response: Response;
   try {
     response = await fetch(`${restUrl}${path}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
+      method: options.method ?? "POST",
+      headers,
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
     });
   } catch {
     throw new ApiError("NETWORK_ERROR", "Can't reach the server. Check your connection and try again.");
@@ -51,10 +67,116 @@ async function post<T>(restUrl: string, path: string, body: unknown): Promise<T>
   throw new ApiError("HTTP_ERROR", `The server answered ${response.status}. Try again.`, undefined, response.status);
 }
 
+function post<T>(restUrl: string, path: string, body: unknown): Promise<T> {
+  return request<T>(restUrl, path, { body });
+}
+
 export function signup(restUrl: string, email: string, password: string, username: string): Promise<User> {
   return post<User>(restUrl, "/signup", { email, password, username });
 }
 
 export function login(restUrl: string, email: string, password: string): Promise<LoginResult> {
   return post<LoginResult>(restUrl, "/login", { email, password });
+}
+
+function query(params: Record<string, string | number | null | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== null && value !== undefined) search.set(name, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : "";
+}
+
+function detailOf(value: unknown): ChatDetail {
+  const chat = parseChatDetail(value);
+  if (chat === null) throw new ApiError("HTTP_ERROR", "The server's answer was not a chat. Try again.");
+  return chat;
+}
+
+/** The REST calls of a logged-in user (contract v2). */
+export class Api {
+  constructor(
+    readonly restUrl: string,
+    private readonly token: string,
+  ) {}
+
+  private get<T>(path: string): Promise<T> {
+    return request<T>(this.restUrl, path, { method: "GET", token: this.token });
+  }
+
+  private send<T>(path: string, body: unknown = {}): Promise<T> {
+    return request<T>(this.restUrl, path, { method: "POST", token: this.token, body });
+  }
+
+  /** The user's rooms, as the server keeps them. */
+  async myRooms(): Promise<string[]> {
+    const answer = await this.get<{ rooms?: { roomId?: unknown }[] }>("/me/rooms");
+    return (answer.rooms ?? []).map((r) => r.roomId).filter((id): id is string => typeof id === "string");
+  }
+
+  /** The directory: rooms with members whose name starts with ``prefix``, by name. */
+  async rooms(prefix: string, limit = 8): Promise<{ roomId: string; members: number }[]> {
+    const answer = await this.get<{ rooms?: { roomId?: unknown; members?: unknown }[] }>(
+      `/rooms${query({ prefix, limit })}`,
+    );
+    return (answer.rooms ?? []).flatMap((r) =>
+      typeof r.roomId === "string" ? [{ roomId: r.roomId, members: typeof r.members === "number" ? r.members : 0 }] : [],
+    );
+  }
+
+  /** One page of the user's chats, most recent activity first. */
+  async chats(cursor: string | null = null, limit = 50): Promise<{ chats: ChatSummary[]; nextCursor: string | null }> {
+    const answer = await this.get<{ chats?: unknown[]; nextCursor?: unknown }>(`/chats${query({ limit, cursor })}`);
+    return {
+      chats: (answer.chats ?? []).map(parseChat).filter((c): c is ChatSummary => c !== null),
+      nextCursor: typeof answer.nextCursor === "string" ? answer.nextCursor : null,
+    };
+  }
+
+  /** Every chat of the user (at most ``maxPages`` pages). */
+  async allChats(maxPages = 10): Promise<{ chats: ChatSummary[]; complete: boolean }> {
+    const chats: ChatSummary[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < maxPages; page += 1) {
+      const answer = await this.chats(cursor);
+      chats.push(...answer.chats);
+      cursor = answer.nextCursor;
+      if (cursor === null) return { chats, complete: true };
+    }
+    return { chats, complete: false };
+  }
+
+  /** People whose username starts with ``prefix`` (ids and names only). */
+  async searchUsers(prefix: string, limit = 10): Promise<Person[]> {
+    const answer = await this.get<{ users?: unknown }>(`/users${query({ prefix, limit })}`);
+    return parsePeople(answer.users);
+  }
+
+  /** The direct chat with ``userId`` (the existing one if there is one). */
+  async directChat(userId: string): Promise<ChatDetail> {
+    return detailOf(await this.send("/chats", { type: "direct", userId }));
+  }
+
+  /** A new group named ``name`` with the caller and ``participants``. */
+  async createGroup(name: string, participants: string[]): Promise<ChatDetail> {
+    return detailOf(await this.send("/chats", { type: "group", name, participants }));
+  }
+
+  async chat(chatId: string): Promise<ChatDetail> {
+    return detailOf(await this.get(`/chats/${encodeURIComponent(chatId)}`));
+  }
+
+  async addParticipants(chatId: string, userIds: string[]): Promise<ChatDetail> {
+    return detailOf(await this.send(`/chats/${encodeURIComponent(chatId)}/participants`, { userIds }));
+  }
+
+  async leaveChat(chatId: string): Promise<void> {
+    await this.send(`/chats/${encodeURIComponent(chatId)}/leave`);
+  }
+
+  /** Move the caller's read marker to ``seq``; returns the chat as it is now. */
+  async markRead(chatId: string, seq: number): Promise<ChatSummary | null> {
+    return parseChat(await this.send(`/chats/${encodeURIComponent(chatId)}/read`, { seq }));
+  }
 }

@@ -44,8 +44,9 @@ export function initials(username: string): string {
   return (letters[0] ?? "?").toUpperCase();
 }
 
-/** The tab's title: the room on screen, after the count of unread messages if there are any. */
-export function documentTitle(roomId: string, unread: number): string {
+/** The tab's title: the conversation on screen (``#room``, a chat's name), after the count of
+ * unread messages if there are any. */
+export function documentTitle(name: string, unread: number): string {
   const count = unread > 99 ? "(99+) " : unread > 0 ? `(${unread}) ` : "";
-  return `${count}#${roomId} · chatstack`;
+  return `${count}${name} · chatstack`;
 }

@@ -3,9 +3,10 @@ import { documentTitle, formatFull } from "../format";
 
 describe("documentTitle", () => {
   it("names the room, with the unread count first when there is one", () => {
-    expect(documentTitle("general", 0)).toBe("#general · chatstack");
-    expect(documentTitle("team", 3)).toBe("(3) #team · chatstack");
-    expect(documentTitle("team", 250)).toBe("(99+) #team · chatstack");
+    expect(documentTitle("#general", 0)).toBe("#general · chatstack");
+    expect(documentTitle("#team", 3)).toBe("(3) #team · chatstack");
+    expect(documentTitle("#team", 250)).toBe("(99+) #team · chatstack");
+    expect(documentTitle("ada", 1)).toBe("(1) ada · chatstack");
   });
 });
 

@@ -16,7 +16,7 @@ import {
   type ChatState,
   type SavedChat,
 } from "./state";
-import { DEFAULT_ROOM, parseFrame, type ClientFrame, type User } from "./types";
+import { DEFAULT_ROOM, chatKey, parseFrame, toWire, type ChatSummary, type ClientFrame, type User } from "./types";
 
 /** The part of the browser's WebSocket this client uses. */
 export interface SocketLike {
@@ -207,6 +207,26 @@ export class ChatClient {
     this.dispatch({ type: "olderRequested", roomId });
   }
 
+  /** The user's chats as ``GET /chats`` listed them (``complete``: all of its pages). */
+  chatsLoaded(chats: ChatSummary[], complete: boolean): void {
+    this.dispatch({ type: "chatsLoaded", chats, complete });
+  }
+
+  /** A chat the user just created or opened: listed and shown. */
+  openChat(chat: ChatSummary): void {
+    this.dispatch({ type: "chatOpened", chat });
+  }
+
+  /** The user left a chat (its ``chatRemoved`` frame may follow): it goes from the list. */
+  forgetChat(chatId: string): void {
+    this.dispatch({ type: "roomRemoved", roomId: chatKey(chatId) });
+  }
+
+  /** The user's rooms as the server keeps them (``GET /me/rooms``). */
+  roomsLoaded(roomIds: string[]): void {
+    this.dispatch({ type: "roomsLoaded", roomIds });
+  }
+
   retryMessage(clientMessageId: string): void {
     this.dispatch({ type: "messageRetried", clientMessageId });
   }
@@ -252,7 +272,7 @@ export class ChatClient {
 
   private sendFrame(frame: ClientFrame): void {
     if (this.socket !== null && this.socket.readyState === OPEN) {
-      this.socket.send(JSON.stringify(frame));
+      this.socket.send(JSON.stringify(toWire(frame)));
     }
   }
 

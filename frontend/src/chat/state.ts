@@ -27,10 +27,15 @@ import {
   type Outbox,
   type OutgoingMessage,
 } from "./outbox";
+import { chatTitle } from "./conversations";
 import {
   DEFAULT_ROOM,
   MAX_ROOMS,
+  chatIdOf,
+  chatKey,
+  isChatKey,
   type ChatMessage,
+  type ChatSummary,
   type ClientFrame,
   type ServerFrame,
   type User,
@@ -59,8 +64,11 @@ export interface ChatState {
   connections: number;
   /** Connection attempts that failed in a row (reset once a connection works). */
   failures: number;
+  /** The conversations — rooms by id, chats as ``chat:{chatId}`` — and their order of joining. */
   rooms: Record<string, RoomState>;
   roomOrder: string[];
+  /** What the server said of each chat (by chatId): type, name, peer, last message, read marker. */
+  chats: Record<string, ChatSummary>;
   activeRoom: string;
   /** The page is on screen (not a background tab): messages in the room shown are read. */
   visible: boolean;
@@ -86,9 +94,15 @@ export type ChatAction =
   | { type: "messageQueued"; message: OutgoingMessage }
   | { type: "messageRetried"; clientMessageId: string }
   | { type: "messageDiscarded"; clientMessageId: string }
-  | { type: "noticeDismissed" };
+  | { type: "noticeDismissed" }
+  /** The user's chats from ``GET /chats`` (``complete``: every page of it). */
+  | { type: "chatsLoaded"; chats: ChatSummary[]; complete: boolean }
+  /** A chat the user created or opened (``POST /chats``): listed and shown. */
+  | { type: "chatOpened"; chat: ChatSummary }
+  /** The user's rooms as the server keeps them (``GET /me/rooms``). */
+  | { type: "roomsLoaded"; roomIds: string[] };
 
-/** What survives a page reload: the rooms, the one shown and the messages not yet sent. */
+/** What survives a page reload: the conversations, the one shown and the messages not yet sent. */
 export interface SavedChat {
   rooms: string[];
   activeRoom: string;
@@ -132,6 +146,7 @@ export function initialState(me: User, saved?: Partial<SavedChat> | null, openRo
     failures: 0,
     rooms,
     roomOrder,
+    chats: {},
     activeRoom,
     visible: true,
     outbox,
@@ -163,9 +178,15 @@ function removeRoom(state: ChatState, roomId: string): ChatState {
   if (roomId === DEFAULT_ROOM || state.rooms[roomId] === undefined) return state;
   const rooms = { ...state.rooms };
   delete rooms[roomId];
+  let chats = state.chats;
+  if (isChatKey(roomId)) {
+    chats = { ...chats };
+    delete chats[chatIdOf(roomId)];
+  }
   return {
     ...state,
     rooms,
+    chats,
     roomOrder: state.roomOrder.filter((id) => id !== roomId),
     activeRoom: state.activeRoom === roomId ? DEFAULT_ROOM : state.activeRoom,
     outbox: dropRoom(state.outbox, roomId),
@@ -182,6 +203,79 @@ function refreshQueue(state: ChatState): HistoryRequest[] {
 function excerpt(text: string, max = 160): string {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Rooms only: chats do not count against the user's limit of rooms. */
+function roomCount(state: ChatState): number {
+  return state.roomOrder.filter((id) => !isChatKey(id)).length;
+}
+
+/** How a conversation is named in a sentence: ``#room``, a group's name, the other person. */
+export function conversationName(state: ChatState, key: string): string {
+  return isChatKey(key) ? chatTitle(state.chats[chatIdOf(key)]) : `#${key}`;
+}
+
+/**
+ * A chat the user is in: its summary kept, and — new — a conversation of its own, which needs
+ * no join (every connection of a participant receives a chat's messages), its history read
+ * at once when connected. ``select``: shown now.
+ */
+function addChat(state: ChatState, chat: ChatSummary, select: boolean): ChatState {
+  const key = chatKey(chat.chatId);
+  let next: ChatState = { ...state, chats: { ...state.chats, [chat.chatId]: chat } };
+  if (next.rooms[key] === undefined) {
+    const connected = next.status === "connected";
+    const room: RoomState = {
+      ...emptyRoom(key),
+      joined: connected,
+      unread: select ? 0 : chat.unreadCount,
+    };
+    next = {
+      ...next,
+      rooms: { ...next.rooms, [key]: room },
+      roomOrder: [...next.roomOrder, key],
+      history: connected
+        ? { ...next.history, queue: [...next.history.queue, { kind: "initial" as const, roomId: key }] }
+        : next.history,
+    };
+  }
+  return select ? chatReducer(next, { type: "roomSelected", roomId: key }) : next;
+}
+
+/** A room the server says the user is in (another device joined it, or the server's list). */
+function addRoom(state: ChatState, roomId: string, joined: boolean): ChatState {
+  if (state.rooms[roomId] !== undefined || roomCount(state) >= MAX_ROOMS) return state;
+  const queue =
+    state.status === "connected" && joined
+      ? [...state.history.queue, { kind: "initial" as const, roomId }]
+      : state.history.queue;
+  return {
+    ...state,
+    rooms: { ...state.rooms, [roomId]: { ...emptyRoom(roomId), joined: joined && state.status === "connected" } },
+    roomOrder: [...state.roomOrder, roomId],
+    history: { ...state.history, queue },
+  };
+}
+
+/** A chat's summary moved on by one of its messages (the list is ordered by activity). */
+function chatTouched(state: ChatState, message: ChatMessage): Record<string, ChatSummary> {
+  if (!isChatKey(message.roomId)) return state.chats;
+  const chatId = chatIdOf(message.roomId);
+  const chat = state.chats[chatId];
+  if (chat === undefined || message.timestamp < chat.lastActivity) return state.chats;
+  const seq = message.seq ?? chat.lastSeq;
+  const lastMessage = {
+    messageId: message.messageId,
+    userId: message.userId,
+    username: message.username,
+    preview: message.message.slice(0, 200),
+    timestamp: message.timestamp,
+    seq,
+  };
+  return {
+    ...state.chats,
+    [chatId]: { ...chat, lastActivity: message.timestamp, lastMessage, lastSeq: Math.max(chat.lastSeq, seq) },
+  };
 }
 
 function onMessage(state: ChatState, message: ChatMessage): ChatState {
@@ -202,13 +296,14 @@ function onMessage(state: ChatState, message: ChatMessage): ChatState {
   };
   let announcement = state.announcement;
   if (isNew && !own) {
-    const where = message.roomId === state.activeRoom ? "" : ` in #${message.roomId}`;
+    const where = message.roomId === state.activeRoom ? "" : ` in ${conversationName(state, message.roomId)}`;
     announcement = {
       seq: (announcement?.seq ?? 0) + 1,
       text: `${message.username}${where}: ${excerpt(message.message)}`,
     };
   }
-  return { ...state, outbox, announcement, rooms: { ...state.rooms, [room.id]: next } };
+  const chats = isNew ? chatTouched(state, message) : state.chats;
+  return { ...state, outbox, announcement, chats, rooms: { ...state.rooms, [room.id]: next } };
 }
 
 function onFrame(state: ChatState, frame: ServerFrame): ChatState {
@@ -234,8 +329,10 @@ function onFrame(state: ChatState, frame: ServerFrame): ChatState {
         message: sent.text,
         timestamp: frame.timestamp,
         clientMessageId: sent.clientMessageId,
+        ...(frame.seq !== undefined ? { seq: frame.seq } : {}),
       };
-      return withRoom(settled, room.id, { messages: mergeMessages(room.messages, [message]) });
+      const shown = withRoom(settled, room.id, { messages: mergeMessages(room.messages, [message]) });
+      return { ...shown, chats: chatTouched(shown, message) };
     }
     case "messages": {
       const request = state.history.inFlight;
@@ -256,6 +353,14 @@ function onFrame(state: ChatState, frame: ServerFrame): ChatState {
     }
     case "error":
       return onError(state, frame.action, frame.message);
+    case "roomJoined":
+      return addRoom(state, frame.roomId, true);
+    case "roomLeft":
+      return removeRoom(state, frame.roomId);
+    case "chatAdded":
+      return addChat(state, frame.chat, false);
+    case "chatRemoved":
+      return removeRoom(state, chatKey(frame.chatId));
   }
 }
 
@@ -296,8 +401,9 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         connections: state.connections + 1,
         rooms: mapRooms(state, (room) => ({
           ...room,
-          // A new connection starts joined to general, and to nothing else.
-          joined: room.id === DEFAULT_ROOM,
+          // A new connection is sure to be in general and in its chats (which need no join);
+          // every other room is joined again (a v1 stage starts a connection in general only).
+          joined: room.id === DEFAULT_ROOM || isChatKey(room.id),
           joining: false,
           loadingOlder: false,
           historyError: null,
@@ -321,7 +427,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       if (state.rooms[action.roomId] !== undefined) {
         return chatReducer(state, { type: "roomSelected", roomId: action.roomId });
       }
-      if (state.roomOrder.length >= MAX_ROOMS) {
+      if (roomCount(state) >= MAX_ROOMS) {
         return { ...state, notice: `You can be in at most ${MAX_ROOMS} rooms at once.` };
       }
       const queue =
@@ -379,6 +485,23 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return { ...state, outbox: discard(state.outbox, action.clientMessageId) };
     case "noticeDismissed":
       return { ...state, notice: null };
+    case "chatsLoaded": {
+      let next = state;
+      for (const chat of action.chats) next = addChat(next, chat, false);
+      if (!action.complete) return next;
+      // Chats remembered by this browser that the server no longer lists (left elsewhere).
+      const listed = new Set(action.chats.map((c) => chatKey(c.chatId)));
+      for (const key of next.roomOrder) {
+        if (isChatKey(key) && !listed.has(key) && next.chats[chatIdOf(key)] === undefined) {
+          next = removeRoom(next, key);
+        }
+      }
+      return next;
+    }
+    case "chatOpened":
+      return addChat(state, action.chat, true);
+    case "roomsLoaded":
+      return action.roomIds.reduce((next, roomId) => addRoom(next, roomId, false), state);
   }
 }
 
@@ -395,7 +518,7 @@ export function drain(state: ChatState): { state: ChatState; frames: ClientFrame
 
   const rooms = next.roomOrder.map((id) => next.rooms[id]);
   if (!rooms.some((r) => r.joining)) {
-    const toJoin = rooms.find((r) => !r.joined);
+    const toJoin = rooms.find((r) => !r.joined && !isChatKey(r.id));
     if (toJoin !== undefined) {
       next = withRoom(next, toJoin.id, { joining: true });
       frames.push({ action: "joinRoom", roomId: toJoin.id });

@@ -1,9 +1,14 @@
-import { useEffect, useRef, useState, useSyncExternalStore } from "react";
-import { totalUnread } from "../chat/state";
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { Api } from "../api";
+import { conversationList } from "../chat/conversations";
+import { conversationName, totalUnread } from "../chat/state";
+import { chatIdOf, isChatKey } from "../chat/types";
 import { documentTitle } from "../format";
 import { useChatClient } from "../hooks/useChatClient";
+import { useConversations } from "../hooks/useConversations";
 import { useRoomAddress } from "../hooks/useRoomAddress";
 import type { Session } from "../session";
+import { ChatHeader } from "./ChatHeader";
 import { Composer } from "./Composer";
 import { MessageList } from "./MessageList";
 import { Sidebar } from "./Sidebar";
@@ -14,14 +19,22 @@ const STUCK_AFTER_FAILURES = 4;
 
 interface Props {
   session: Session;
+  restUrl: string;
   wsUrl: string;
   onLogout: () => void;
   onSessionExpired: () => void;
 }
 
-export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) {
+export function ChatView({ session, restUrl, wsUrl, onLogout, onSessionExpired }: Props) {
   const client = useChatClient(session, wsUrl, onSessionExpired);
   const state = useSyncExternalStore(client.subscribe, client.getState);
+  const api = useMemo(() => new Api(restUrl, session.token), [restUrl, session.token]);
+  useConversations(client, api, state);
+  const name = conversationName(state, state.activeRoom);
+  const conversations = useMemo(
+    () => conversationList(state.roomOrder.map((id) => state.rooms[id]), state.chats),
+    [state.roomOrder, state.rooms, state.chats],
+  );
   const [drawerOpen, setDrawerOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);
   const room = state.rooms[state.activeRoom];
@@ -31,8 +44,8 @@ export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) 
   useRoomAddress(client, state.activeRoom, state.roomOrder);
 
   useEffect(() => {
-    document.title = documentTitle(room.id, unread);
-  }, [room.id, unread]);
+    document.title = documentTitle(name, unread);
+  }, [name, unread]);
 
   useEffect(() => {
     if (!drawerOpen) return;
@@ -79,8 +92,14 @@ export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) 
       <div className="chat-body">
         <aside id="rooms-panel" className={drawerOpen ? "sidebar open" : "sidebar"} aria-label="Rooms and joining">
           <Sidebar
-            rooms={state.roomOrder.map((id) => state.rooms[id])}
+            conversations={conversations}
             activeRoom={state.activeRoom}
+            api={api}
+            me={me}
+            onChatOpened={(chat) => {
+              client.openChat(chat);
+              setDrawerOpen(false);
+            }}
             onSelect={select}
             onJoin={(roomId) => {
               client.joinRoom(roomId);
@@ -91,19 +110,31 @@ export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) 
         </aside>
         {drawerOpen && <div className="scrim" aria-hidden="true" onClick={() => setDrawerOpen(false)} />}
         <main className="room" aria-labelledby="room-title">
-          <div className="room-header">
-            <h1 id="room-title">
-              <span className="hash" aria-hidden="true">
-                #
-              </span>
-              {room.id}
-            </h1>
-            {room.id !== "general" && (
-              <button type="button" className="button ghost small" onClick={() => client.leaveRoom(room.id)}>
-                Leave
-              </button>
-            )}
-          </div>
+          {isChatKey(room.id) ? (
+            <ChatHeader
+              key={room.id}
+              api={api}
+              chatId={chatIdOf(room.id)}
+              chat={state.chats[chatIdOf(room.id)]}
+              name={name}
+              onChanged={(chat) => client.chatsLoaded([chat], false)}
+              onLeft={() => client.forgetChat(chatIdOf(room.id))}
+            />
+          ) : (
+            <div className="room-header">
+              <h1 id="room-title">
+                <span className="hash" aria-hidden="true">
+                  #
+                </span>
+                {room.id}
+              </h1>
+              {room.id !== "general" && (
+                <button type="button" className="button ghost small" onClick={() => client.leaveRoom(room.id)}>
+                  Leave
+                </button>
+              )}
+            </div>
+          )}
           {state.status !== "connected" && state.failures >= STUCK_AFTER_FAILURES && (
             <div className="banner info notice" role="status">
               <span>
@@ -125,6 +156,7 @@ export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) 
           )}
           <MessageList
             room={room}
+            name={name}
             pending={pending}
             myUserId={me.userId}
             status={state.status}
@@ -132,7 +164,7 @@ export function ChatView({ session, wsUrl, onLogout, onSessionExpired }: Props) 
             onRetry={(id) => client.retryMessage(id)}
             onDiscard={(id) => client.discardMessage(id)}
           />
-          <Composer roomId={room.id} status={state.status} onSend={(text) => client.send(text, room.id)} />
+          <Composer roomId={room.id} name={name} status={state.status} onSend={(text) => client.send(text, room.id)} />
         </main>
       </div>
       <div className="sr-only" role="log" aria-label="New messages" aria-atomic="true">

@@ -5,6 +5,8 @@ import { useMediaQuery } from "../hooks/useMediaQuery";
 
 interface Props {
   roomId: string;
+  /** How the conversation is named: ``#room``, a group's name, the other person. */
+  name: string;
   status: ConnectionStatus;
   onSend: (text: string) => void;
 }
@@ -18,7 +20,7 @@ const TOUCH_QUERY = "(pointer: coarse)";
  * The message box: Enter sends, Shift+Enter starts a new line — except on a touch screen, where
  * Enter starts a new line (as in phone messengers) and the Send button sends. One draft per room.
  */
-export function Composer({ roomId, status, onSend }: Props) {
+export function Composer({ roomId, name, status, onSend }: Props) {
   const phone = useMediaQuery(PHONE_QUERY);
   const touch = useMediaQuery(TOUCH_QUERY);
   const [drafts, setDrafts] = useState<Record<string, string>>({});
@@ -73,7 +75,7 @@ export function Composer({ roomId, status, onSend }: Props) {
   return (
     <form className="composer" onSubmit={onSubmit}>
       <label htmlFor="composer" className="sr-only">
-        Message #{roomId}
+        Message {name}
       </label>
       <div className="composer-box">
         <textarea
@@ -81,7 +83,7 @@ export function Composer({ roomId, status, onSend }: Props) {
           ref={box}
           rows={1}
           value={text}
-          placeholder={`Message #${roomId}`}
+          placeholder={`Message ${name}`}
           dir="auto"
           enterKeyHint={touch ? "enter" : "send"}
           aria-describedby={described}

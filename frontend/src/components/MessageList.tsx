@@ -7,6 +7,8 @@ import { Message, PendingMessage } from "./Message";
 
 interface Props {
   room: RoomState;
+  /** How the conversation is named: ``#room``, a group's name, the other person. */
+  name: string;
   pending: readonly OutgoingMessage[];
   myUserId: string;
   status: ConnectionStatus;
@@ -20,7 +22,7 @@ const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 120;
 
 /** A room's messages, oldest first; scrolling near the top loads the page before. */
-export function MessageList({ room, pending, myUserId, status, onLoadOlder, onRetry, onDiscard }: Props) {
+export function MessageList({ room, name, pending, myUserId, status, onLoadOlder, onRetry, onDiscard }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const previous = useRef<{ roomId: string; first?: string; last?: string; height: number; pending: number }>(
@@ -102,11 +104,11 @@ export function MessageList({ room, pending, myUserId, status, onLoadOlder, onRe
   } else if (room.messages.length === 0 && pending.length === 0) {
     edge = (
       <span className="empty">
-        <strong>#{room.id}</strong> has no messages yet. Say hello!
+        <strong>{name}</strong> has no messages yet. Say hello!
       </span>
     );
   } else {
-    edge = <span className="edge-note">This is the beginning of #{room.id}.</span>;
+    edge = <span className="edge-note">This is the beginning of {name}.</span>;
   }
 
   return (
@@ -115,7 +117,7 @@ export function MessageList({ room, pending, myUserId, status, onLoadOlder, onRe
         className="messages"
         ref={scroller}
         onScroll={onScroll}
-        aria-label={`Messages in #${room.id}`}
+        aria-label={`Messages in ${name}`}
         tabIndex={0}
       >
         <ol className="message-items">

@@ -1,16 +1,26 @@
 import { useId, useRef, useState, type FormEvent } from "react";
-import type { RoomState } from "../chat/state";
-import { DEFAULT_ROOM, roomNameError } from "../chat/types";
+import type { Api } from "../api";
+import type { ConversationEntry } from "../chat/conversations";
+import { DEFAULT_ROOM, roomNameError, type ChatSummary, type Person } from "../chat/types";
+import { NewChat } from "./NewChat";
+import { RoomDirectory } from "./RoomDirectory";
 
 interface Props {
-  rooms: RoomState[];
+  /** Rooms and chats, most recent activity first. */
+  conversations: ConversationEntry[];
   activeRoom: string;
-  onSelect: (roomId: string) => void;
+  api: Api;
+  me: Person;
+  onSelect: (key: string) => void;
   onJoin: (roomId: string) => void;
   onLeave: (roomId: string) => void;
+  onChatOpened: (chat: ChatSummary) => void;
 }
 
-export function Sidebar({ rooms, activeRoom, onSelect, onJoin, onLeave }: Props) {
+const MARK: Record<ConversationEntry["kind"], string> = { room: "#", direct: "@", group: "◆" };
+
+/** The conversation list (rooms and chats, newest activity first), a new chat, joining a room. */
+export function Sidebar({ conversations, activeRoom, api, me, onSelect, onJoin, onLeave, onChatOpened }: Props) {
   const [name, setName] = useState("");
   const [error, setError] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
@@ -32,39 +42,44 @@ export function Sidebar({ rooms, activeRoom, onSelect, onJoin, onLeave }: Props)
 
   return (
     <>
+      <NewChat api={api} me={me} onOpened={onChatOpened} />
       <nav className="rooms-nav" aria-labelledby={`${id}-rooms`}>
         <h2 id={`${id}-rooms`} className="sidebar-title">
-          Rooms
+          Conversations
         </h2>
         <ul className="room-list">
-          {rooms.map((room) => {
-            const active = room.id === activeRoom;
+          {conversations.map((entry) => {
+            const active = entry.key === activeRoom;
             return (
-              <li key={room.id} className={active ? "active" : undefined}>
+              <li key={entry.key} className={active ? "active" : undefined} data-kind={entry.kind}>
                 <button
                   type="button"
                   className="room-button"
                   aria-current={active ? "page" : undefined}
-                  aria-label={room.unread > 0 && !active ? `${room.id}, ${room.unread} unread` : room.id}
-                  onClick={() => onSelect(room.id)}
+                  aria-label={entry.unread > 0 && !active ? `${entry.title}, ${entry.unread} unread` : entry.title}
+                  title={entry.preview ?? undefined}
+                  onClick={() => onSelect(entry.key)}
                 >
                   <span className="hash" aria-hidden="true">
-                    #
+                    {MARK[entry.kind]}
                   </span>
-                  <span className="room-name">{room.id}</span>
-                  {room.unread > 0 && !active && (
+                  <span className="room-text">
+                    <span className="room-name">{entry.title}</span>
+                    {entry.preview && <span className="room-preview">{entry.preview}</span>}
+                  </span>
+                  {entry.unread > 0 && !active && (
                     <span className="badge" aria-hidden="true">
-                      {room.unread > 99 ? "99+" : room.unread}
+                      {entry.unread > 99 ? "99+" : entry.unread}
                     </span>
                   )}
                 </button>
-                {room.id !== DEFAULT_ROOM && (
+                {entry.kind === "room" && entry.key !== DEFAULT_ROOM && (
                   <button
                     type="button"
                     className="leave"
-                    aria-label={`Leave ${room.id}`}
-                    title={`Leave #${room.id}`}
-                    onClick={() => onLeave(room.id)}
+                    aria-label={`Leave ${entry.key}`}
+                    title={`Leave #${entry.key}`}
+                    onClick={() => onLeave(entry.key)}
                   >
                     <span aria-hidden="true">×</span>
                   </button>
@@ -107,6 +122,7 @@ export function Sidebar({ rooms, activeRoom, onSelect, onJoin, onLeave }: Props)
           </p>
         )}
       </form>
+      <RoomDirectory api={api} prefix={name.trim().replace(/^#/, "")} joined={conversations} onJoin={onJoin} />
     </>
   );
 }
