@@ -81,7 +81,7 @@ def test_a_direct_chat_and_a_group_reach_their_people_and_no_one_else(new_page, 
     expect(chat_messages(ann_page, "hi bob, just us")).to_have_count(1)
     direct_for_bob = conversation(bob_page, ann.username)
     expect(direct_for_bob).to_have_accessible_name(f"{ann.username}, 1 unread")
-    expect(direct_for_bob).to_have_attribute("title", f"{ann.username}: hi bob, just us")
+    expect(direct_for_bob).to_have_accessible_description(f"{ann.username}: hi bob, just us")
     direct_for_bob.click()
     expect(chat_messages(bob_page, "hi bob, just us")).to_have_count(1)
     say(bob_page, "hi ann")

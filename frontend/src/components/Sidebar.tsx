@@ -48,31 +48,39 @@ export function Sidebar({ conversations, activeRoom, api, me, onSelect, onJoin, 
           Conversations
         </h2>
         <ul className="room-list">
-          {conversations.map((entry) => {
+          {conversations.map((entry, index) => {
             const active = entry.key === activeRoom;
             return (
-              <li key={entry.key} className={active ? "active" : undefined} data-kind={entry.kind}>
+              <li
+                key={entry.key}
+                className={[active ? "active" : "", entry.preview ? "with-preview" : ""].join(" ").trim() || undefined}
+                data-kind={entry.kind}
+              >
                 <button
                   type="button"
                   className="room-button"
                   aria-current={active ? "page" : undefined}
                   aria-label={entry.unread > 0 && !active ? `${entry.title}, ${entry.unread} unread` : entry.title}
-                  title={entry.preview ?? undefined}
+                  aria-describedby={entry.preview ? `${id}-preview-${index}` : undefined}
                   onClick={() => onSelect(entry.key)}
                 >
                   <span className="hash" aria-hidden="true">
                     {MARK[entry.kind]}
                   </span>
-                  <span className="room-text">
-                    <span className="room-name">{entry.title}</span>
-                    {entry.preview && <span className="room-preview">{entry.preview}</span>}
-                  </span>
+                  <span className="room-name">{entry.title}</span>
                   {entry.unread > 0 && !active && (
                     <span className="badge" aria-hidden="true">
                       {entry.unread > 99 ? "99+" : entry.unread}
                     </span>
                   )}
                 </button>
+                {entry.preview && (
+                  // Outside the button, so its name stays the title (and count); said as its
+                  // description. Clicks go through it to the button.
+                  <span className="room-preview" id={`${id}-preview-${index}`} aria-hidden="true">
+                    {entry.preview}
+                  </span>
+                )}
                 {entry.kind === "room" && entry.key !== DEFAULT_ROOM && (
                   <button
                     type="button"
