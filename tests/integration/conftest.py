@@ -14,7 +14,9 @@ import pytest
 from conformance.client import Peer, Rest, User
 from tests.support.stage_process import RunningStage, start_stage
 
-TIMEOUT = 5.0
+# Every wait polls until this deadline and returns as soon as it may: a long deadline costs
+# nothing when the stage is quick, and a 2-core machine running several stages is not.
+TIMEOUT = 15.0
 
 
 @pytest.fixture(scope="session")
