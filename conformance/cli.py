@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--profile",
         default=None,
-        help="profiles the stage implements (default core,chats; core alone for a v1 stage)",
+        help="profiles the stage implements (default core,chats,receipts; core for a v1 stage)",
     )
     run.add_argument("--timeout", type=float, help="seconds for every wait (default 5)")
     run.add_argument(

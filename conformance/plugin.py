@@ -10,7 +10,7 @@ Options (some also from the environment):
 - ``--jwt-secret-param`` (``CHATSTACK_CONFORMANCE_JWT_SECRET_PARAM``): the SSM parameter holding
   that key on a deployed stage, read with the caller's own AWS credentials.
 - ``--profile`` (``CHATSTACK_CONFORMANCE_PROFILE``): profiles the stage implements
-  (default ``core,chats``: contract v2; ``core`` alone for a v1 stage).
+  (default ``core,chats,receipts``: contract v3; ``core`` alone for a v1 stage).
 - ``--conformance-timeout`` (``CHATSTACK_CONFORMANCE_TIMEOUT``): seconds per wait (default 5).
 - ``--conformance-strict`` (``chatstack conform --strict``): a failed SHOULD check, or a listed
   check that passed, fails the run.
@@ -73,8 +73,11 @@ AREAS = {
     "LAT": "latency",
     "ROOM": "rooms",
     "CHAT": "chats",
+    "RCPT": "receipts",
+    "TYPE": "typing",
+    "PRES": "presence",
 }
-DEFAULT_PROFILES = "core,chats"
+DEFAULT_PROFILES = "core,chats,receipts"
 
 # Seed 001's latency figures (REST 100-200 ms, connect 200-300, send 50-100, broadcast 100-200):
 # the upper ends are the default p95 limits of the LAT checks.

@@ -14,8 +14,10 @@ if TYPE_CHECKING:  # imported where used: a function that needs no AWS never loa
     from lambdas.domain.dispatch import Dispatcher
     from lambdas.domain.fanout import Poster
     from lambdas.domain.messages import MessageStore
+    from lambdas.domain.receipts import ReceiptStore
     from lambdas.domain.rooms import UserRooms
     from lambdas.domain.shard_claims import ShardClaims
+    from lambdas.domain.typing_gate import TypingGate
     from lambdas.domain.users import UserStore
 
 __all__ = [
@@ -25,9 +27,11 @@ __all__ = [
     "jwt_secret",
     "messages",
     "poster",
+    "receipts",
     "reset",
     "settings",
     "shard_claims",
+    "typing_gate",
     "user_rooms",
     "users",
 ]
@@ -92,6 +96,23 @@ def chats() -> ChatStore:
 
 
 @functools.cache
+def receipts() -> ReceiptStore:
+    from lambdas.domain.receipts import ReceiptStore
+
+    settings().require("chats_table")
+    return ReceiptStore(_dynamodb(), settings().chats_table)
+
+
+@functools.cache
+def typing_gate() -> TypingGate:
+    from lambdas.domain.typing_gate import TypingGate
+
+    s = settings()
+    s.require("connections_table")
+    return TypingGate(_dynamodb(), s.connections_table, s.typing_interval_ms)
+
+
+@functools.cache
 def user_rooms() -> UserRooms:
     from lambdas.domain.rooms import UserRooms
 
@@ -126,7 +147,7 @@ def reset() -> None:
     """Forget every client, store, setting and key: the next use builds them anew, as in a
     new container (for tests)."""
     cached = (settings, _dynamodb, users, connections, messages, _parameter, poster)
-    for function in (*cached, chats, user_rooms, shard_claims, dispatcher):
+    for function in (*cached, chats, user_rooms, shard_claims, dispatcher, receipts, typing_gate):
         function.cache_clear()
 
 

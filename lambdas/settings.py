@@ -22,6 +22,13 @@
 | ``CHATSTACK_SHARD_THRESHOLD`` | 500 | broadcaster: more recipients than this are sharded |
 | ``CHATSTACK_SHARD_SIZE`` | 250 | broadcaster: recipients per shard (at most) |
 | ``CHATSTACK_SHARD_ATTEMPTS`` | 3 | fanout_shard: delivery attempts per recipient (retry shards) |
+| ``CHATSTACK_RECEIPTS_FANOUT_MAX`` | 20 (2-99) | receipts, presence: largest chat told live |
+| ``CHATSTACK_TYPING_INTERVAL_MS`` | 2000 (100-60000) | typing: one per state, user, chat |
+| ``CHATSTACK_PRESENCE_MAX_CHATS`` | 50 (1-500) | $connect, $disconnect: chats told |
+
+Chats of at most ``RECEIPTS_FANOUT_MAX`` participants get receipt frames (larger ones: counts
+on request), and presence goes to the participants of such groups; presence goes to the
+partners of a user's ``PRESENCE_MAX_CHATS`` most recent chats.
 """
 
 from __future__ import annotations
@@ -83,6 +90,9 @@ class Settings:
     shard_threshold: int = 500
     shard_size: int = 250
     shard_attempts: int = 3
+    receipts_fanout_max: int = 20
+    typing_interval_ms: int = 2000
+    presence_max_chats: int = 50
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -118,6 +128,13 @@ class Settings:
             shard_threshold=_int(env, "CHATSTACK_SHARD_THRESHOLD", 500),
             shard_size=_int(env, "CHATSTACK_SHARD_SIZE", 250),
             shard_attempts=_int(env, "CHATSTACK_SHARD_ATTEMPTS", 3, maximum=10),
+            receipts_fanout_max=_int(
+                env, "CHATSTACK_RECEIPTS_FANOUT_MAX", 20, minimum=2, maximum=99
+            ),
+            typing_interval_ms=_int(
+                env, "CHATSTACK_TYPING_INTERVAL_MS", 2000, minimum=100, maximum=60000
+            ),
+            presence_max_chats=_int(env, "CHATSTACK_PRESENCE_MAX_CHATS", 50, maximum=500),
         )
 
     def require(self, *names: str) -> None:

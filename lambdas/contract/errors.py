@@ -15,6 +15,7 @@
     ├── UserNotFound               USER_NOT_FOUND        404
     ├── NotAGroup                  NOT_A_GROUP           409
     ├── TooManyParticipants        TOO_MANY_PARTICIPANTS 409
+    ├── RateLimited                RATE_LIMITED          429  (typing, faster than allowed)
     ├── InternalError              INTERNAL_ERROR        500
     └── ConfigurationError         INTERNAL_ERROR        500  (a bad CHATSTACK_* setting)
 
@@ -34,6 +35,7 @@ __all__ = [
     "InvalidJson",
     "NotAGroup",
     "NotInRoom",
+    "RateLimited",
     "TooManyParticipants",
     "TooManyRooms",
     "Unauthorized",
@@ -112,6 +114,12 @@ class NotAGroup(ChatError):
 
 class TooManyParticipants(ChatError):
     code, status, default_message = "TOO_MANY_PARTICIPANTS", 409, "too many participants"
+
+
+class RateLimited(ChatError):
+    """A signal sent faster than the stage allows (typing, per user and chat)."""
+
+    code, status, default_message = "RATE_LIMITED", 429, "too many signals; slow down"
 
 
 class InternalError(ChatError):

@@ -33,7 +33,7 @@ __all__ = [
     "parse_signup",
 ]
 
-ACTIONS = ("sendMessage", "getMessages", "joinRoom", "leaveRoom")
+ACTIONS = ("sendMessage", "getMessages", "joinRoom", "leaveRoom", "receipt", "typing")
 MAX_EMAIL_CHARS = 254
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5 refuses) anything longer

@@ -21,11 +21,12 @@ from typing import Any
 
 from lambdas.contract.chats import ChatSummary
 from lambdas.contract.errors import ChatNotFound
-from lambdas.contract.frames import chat_added_frame, chat_removed_frame
+from lambdas.contract.frames import Message, chat_added_frame, chat_removed_frame
 from lambdas.domain.chats import ChatStore, summary_from_item
 from lambdas.domain.connections import ConnectionStore
 from lambdas.domain.fanout import BatchReport, Poster, fan_out_to_users
 from lambdas.domain.messages import MESSAGE_KIND, message_from_item
+from lambdas.domain.signals import DeliveredMarkers
 
 __all__ = [
     "ParticipantConnections",
@@ -50,9 +51,16 @@ class ParticipantConnections:
         self._participants = participants
         self._connections_of = connections_of
         self.forget = forget
+        self.markers = DeliveredMarkers()  # of this batch, moved when it is delivered
 
     def connections(self, chat_id: str) -> dict[str, str]:
-        return self._connections_of(self._participants(chat_id))
+        participants = self._participants(chat_id)
+        audience = self._connections_of(participants)
+        self.markers.seen(chat_id, len(participants), audience)
+        return audience
+
+    def reached(self, message: Message, user_ids: set[str]) -> None:
+        self.markers.reached(message, user_ids)
 
 
 def chat_audience(chats: ChatStore, connections: ConnectionStore) -> ParticipantConnections:

@@ -12,13 +12,13 @@ BatchGetItem per 100 participants, never a scan.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from lambdas.contract.errors import NotInRoom, TooManyRooms
+from lambdas.contract.receipts import Presence
 from lambdas.domain import keys
 from lambdas.domain.batch import batch_get
 from lambdas.domain.identity import Identity
@@ -105,25 +105,51 @@ class ConnectionStore:
         ]
         self._write_batch(requests, f"store connection {connection_id}")
 
-    def register(self, user_id: str, connection_id: str) -> None:
-        """Add ``connection_id`` to its user's set of open connections."""
-        self._db.update_item(
+    def register(self, user_id: str, connection_id: str) -> bool:
+        """Add ``connection_id`` to its user's set of open connections; returns whether it is
+        the user's only one (the user came online). The ADD is atomic: of connections opening
+        at once, exactly one finds the set empty."""
+        old = self._db.update_item(
             TableName=self._table,
             Key=keys.presence_key(user_id),
             UpdateExpression="ADD conns :id",
             ExpressionAttributeValues={":id": {"SS": [connection_id]}},
-        )
+            ReturnValues="UPDATED_OLD",
+        ).get("Attributes", {})
+        return not old.get("conns", {}).get("SS")
 
-    def _unregister(self, user_id: str, connection_id: str) -> None:
-        """Take ``connection_id`` out of its user's set (an update never creates the item)."""
-        with contextlib.suppress(self._db.exceptions.ConditionalCheckFailedException):
-            self._db.update_item(
+    def _unregister(self, user_id: str, connection_id: str, now: float | None = None) -> bool:
+        """Take ``connection_id`` out of its user's set (an update never creates the item, and
+        one not in the set changes nothing); returns whether it was the user's last (the user
+        went offline, last seen now)."""
+        now = time.time() if now is None else now
+        try:
+            new = self._db.update_item(
                 TableName=self._table,
                 Key=keys.presence_key(user_id),
-                UpdateExpression="DELETE conns :id",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":id": {"SS": [connection_id]}},
-            )
+                UpdateExpression="DELETE conns :id SET lastSeen = :now",
+                ConditionExpression="attribute_exists(pk) AND contains(conns, :one)",
+                ExpressionAttributeValues={
+                    ":id": {"SS": [connection_id]},
+                    ":one": {"S": connection_id},
+                    ":now": {"N": str(int(now * 1000))},
+                },
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return not new.get("conns", {}).get("SS")
+
+    def presence_of(self, user_ids: Iterable[str]) -> dict[str, Presence]:
+        """Whether each of ``user_ids`` has an open connection, and when the last closed."""
+        wanted = [keys.presence_key(u) for u in dict.fromkeys(user_ids)]
+        found = {u: Presence(u, False, None) for u in dict.fromkeys(user_ids)}
+        for item in batch_get(self._db, self._table, wanted, "pk, conns, lastSeen"):
+            user_id = item["pk"]["S"].removeprefix("user#")
+            last_seen = item.get("lastSeen", {}).get("N")
+            online = bool(item.get("conns", {}).get("SS"))
+            found[user_id] = Presence(user_id, online, int(last_seen) if last_seen else None)
+        return found
 
     def connections_of(self, user_ids: Iterable[str]) -> dict[str, str]:
         """Every open connection of ``user_ids``: connection id → user id (strongly
@@ -282,15 +308,18 @@ class ConnectionStore:
             for item in page.get("Items", []):
                 yield item["sk"]["S"].removeprefix(CONNECTION_PREFIX)
 
-    def remove(self, connection_id: str, *also_rooms: str, user_id: str | None = None) -> None:
+    def remove(
+        self, connection_id: str, *also_rooms: str, user_id: str | None = None
+    ) -> list[Presence]:
         """Delete the connection, all its memberships and its place among its user's open
-        connections; removing twice is not an error.
+        connections; removing twice is not an error. Returns the presence of the user if this
+        was their last open connection (they went offline), else nothing.
 
         ``also_rooms`` are memberships to delete, and ``user_id`` the user whose set to leave,
         even if the connection's record no longer says so (it expired, or a join raced with the
         removal).
         """
-        self._remove(connection_id, self._meta(connection_id), also_rooms, user_id)
+        return self._remove(connection_id, self._meta(connection_id), also_rooms, user_id)
 
     def forget(self, connection_id: str, user_id: str, now: float | None = None) -> bool:
         """Remove a connection ``@connections`` answered 410 for while delivering to
@@ -342,7 +371,7 @@ class ConnectionStore:
         meta: dict | None,
         also_rooms: Iterable[str],
         user_id: str | None = None,
-    ) -> None:
+    ) -> list[Presence]:
         rooms = set(meta.get("rooms", {}).get("SS", []) if meta else []) | set(also_rooms)
         requests = [{"DeleteRequest": {"Key": keys.connection_key(connection_id)}}]
         requests += [
@@ -353,5 +382,9 @@ class ConnectionStore:
         users = {meta["userId"]["S"]} if meta else set()
         if user_id is not None:
             users.add(user_id)
-        for user in sorted(users):
-            self._unregister(user, connection_id)
+        now = time.time()
+        return [
+            Presence(user, False, int(now * 1000))
+            for user in sorted(users)
+            if self._unregister(user, connection_id, now)
+        ]

@@ -194,6 +194,9 @@ class ChatAudience(Protocol):
     def forget(self, connection_id: str, user_id: str) -> bool | None:
         """Remove a connection of ``user_id`` found gone (unless it just opened)."""
 
+    def reached(self, message: Message, user_ids: set[str]) -> None:
+        """``message`` reached a connection of each of ``user_ids`` (for delivered markers)."""
+
 
 def fan_out_to_users(
     frame: dict[str, Any],
@@ -201,13 +204,17 @@ def fan_out_to_users(
     poster: Poster,
     forget: Callable[[str, str], bool | None],
     deadline: float | None = None,
+    on_delivered: Callable[[set[str]], None] | None = None,
     **context: object,
 ) -> DeliveryReport:
     """Deliver ``frame`` to ``audience`` (connection id → user id); gone connections are
     forgotten (a failure to forget is logged), undelivered ones logged with ``context``.
-    Retries end at ``deadline`` (``time.monotonic()`` seconds)."""
+    Retries end at ``deadline`` (``time.monotonic()`` seconds); ``on_delivered`` is given the
+    users at least one of whose connections the frame reached."""
     data = encode(frame).encode("utf-8")
     outcome = poster.deliver(sorted(audience), data, deadline)
+    if on_delivered is not None and outcome.delivered:
+        on_delivered({audience[c] for c in outcome.delivered})
     for connection_id in outcome.gone:
         try:
             forget(connection_id, audience[connection_id])
@@ -305,7 +312,13 @@ def _deliver(
         audience = chats.connections(message.chat_id)
         frame = message_frame(message)
         return fan_out_to_users(
-            frame, audience, poster, chats.forget, deadline, message_id=message.message_id
+            frame,
+            audience,
+            poster,
+            chats.forget,
+            deadline,
+            lambda users: chats.reached(message, users),
+            message_id=message.message_id,
         )
     assert message.room_id is not None
     recipients = list(members_of(message.room_id))

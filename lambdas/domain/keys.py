@@ -21,6 +21,7 @@ __all__ = [
     "message_sort_key",
     "presence_key",
     "room_partition",
+    "typing_gate_key",
     "user_key",
     "user_rooms_key",
     "username_partition",
@@ -114,3 +115,9 @@ def user_rooms_key(user_id: str) -> dict[str, dict[str, str]]:
 def directory_entry_key(room_id: str) -> dict[str, dict[str, str]]:
     """Chats table: a room's entry in the directory of rooms, sorted by the lower-case id."""
     return {"pk": {"S": DIRECTORY_PARTITION}, "sk": {"S": f"{room_id.lower()}#{room_id}"}}
+
+
+def typing_gate_key(chat_id: str, user_id: str, state: str) -> dict[str, dict[str, str]]:
+    """Connections table: when a user may next send a typing ``state`` to a chat (a rate limit,
+    expiring with the table's TTL)."""
+    return {"pk": {"S": f"typing#{chat_id}#{user_id}"}, "sk": {"S": state}}

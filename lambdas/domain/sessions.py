@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from lambdas.contract.errors import TooManyRooms
 from lambdas.contract.frames import room_joined_frame, room_left_frame
@@ -31,11 +32,14 @@ def open_connection(
     connection_id: str,
     who: Identity,
     now: float | None = None,
+    on_online: Callable[[], object] | None = None,
 ) -> set[str]:
-    """Store a new connection joined to its user's rooms; returns them."""
+    """Store a new connection joined to its user's rooms; returns them. ``on_online`` is called
+    when it is the user's only open connection (the user came online)."""
     first = rooms.rooms_of(who.user_id)
     connections.add(connection_id, who, now, first)
-    connections.register(who.user_id, connection_id)
+    if connections.register(who.user_id, connection_id) and on_online is not None:
+        on_online()
     now_rooms = rooms.rooms_of(who.user_id)
     for room in sorted(now_rooms - first):
         connections.join(connection_id, room)

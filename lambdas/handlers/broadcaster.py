@@ -39,5 +39,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     report = process_stream_batch(
         records, store.members, runtime.poster(), store.remove_gone, router, deadline, chats
     )
-    logger.info("batch fanned out", extra={"records": len(records), **report.counts()})
+    # Delivered markers: one write per (chat, participant) reached in this batch.
+    moved = 0
+    if chats.markers.newest:
+        moved = chats.markers.flush(
+            runtime.receipts(), runtime.poster(), store.forget, s.receipts_fanout_max, deadline
+        )
+    logger.info(
+        "batch fanned out",
+        extra={"records": len(records), "markers": moved, **report.counts()},
+    )
     return report.to_response()

@@ -38,6 +38,9 @@ locals {
       CHATSTACK_SHARD_THRESHOLD        = tostring(var.settings.shard_threshold)
       CHATSTACK_SHARD_SIZE             = tostring(var.settings.shard_size)
       CHATSTACK_SHARD_ATTEMPTS         = tostring(var.settings.shard_attempts)
+      CHATSTACK_RECEIPTS_FANOUT_MAX    = tostring(var.settings.receipts_fanout_max)
+      CHATSTACK_TYPING_INTERVAL_MS     = tostring(var.settings.typing_interval_ms)
+      CHATSTACK_PRESENCE_MAX_CHATS     = tostring(var.settings.presence_max_chats)
     },
   )
   cors_origin = coalesce(var.cors_origin, "https://${aws_cloudfront_distribution.web.domain_name}")

@@ -73,6 +73,9 @@ variable "settings" {
     shard_threshold        = optional(number, 500)
     shard_size             = optional(number, 250)
     shard_attempts         = optional(number, 3)
+    receipts_fanout_max    = optional(number, 20)
+    typing_interval_ms     = optional(number, 2000)
+    presence_max_chats     = optional(number, 50)
   })
   default = {}
 
@@ -104,6 +107,15 @@ variable "settings" {
   validation {
     condition     = var.settings.max_group_participants >= 2 && var.settings.max_group_participants <= 99 && floor(var.settings.max_group_participants) == var.settings.max_group_participants
     error_message = "settings.max_group_participants must be a whole number 2-99: a group is created in one transaction of at most 100 items (lambdas/settings.py)."
+  }
+
+  validation {
+    condition = (
+      var.settings.receipts_fanout_max >= 2 && var.settings.receipts_fanout_max <= 99 && floor(var.settings.receipts_fanout_max) == var.settings.receipts_fanout_max
+      && var.settings.typing_interval_ms >= 100 && var.settings.typing_interval_ms <= 60000 && floor(var.settings.typing_interval_ms) == var.settings.typing_interval_ms
+      && var.settings.presence_max_chats >= 1 && var.settings.presence_max_chats <= 500 && floor(var.settings.presence_max_chats) == var.settings.presence_max_chats
+    )
+    error_message = "settings.receipts_fanout_max must be a whole number 2-99, typing_interval_ms 100-60000, presence_max_chats 1-500 (lambdas/settings.py)."
   }
 }
 

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from lambdas import runtime
-from lambdas.apigw import RestRequest, authed_endpoint
+from lambdas.apigw import RestRequest, authed_endpoint, ws_route
 from lambdas.contract.chats import (
     DIRECT,
     Person,
@@ -21,7 +21,16 @@ from lambdas.contract.chats import (
     history_query,
     parse_create_chat,
 )
+from lambdas.contract.errors import RateLimited
+from lambdas.contract.receipts import (
+    ack_receipt,
+    ack_typing,
+    parse_receipt,
+    parse_typing,
+    typing_frame,
+)
 from lambdas.contract.validation import history_page
+from lambdas.domain import keys
 from lambdas.domain.chats import ChatStore
 from lambdas.domain.conversations import create_chat
 from lambdas.domain.fanout import (
@@ -29,8 +38,11 @@ from lambdas.domain.fanout import (
     Deliveries,
     OneAtATime,
     Poster,
+    fan_out_to_users,
     process_stream_batch,
 )
+from lambdas.domain.receipts import ReceiptStore, marker_from_item
+from lambdas.domain.signals import send_receipt
 from lambdas.domain.tokens import Identity, verify_token
 from lambdas.handlers import get_messages, login, signup
 
@@ -230,3 +242,86 @@ def duplicating_create_chat(event: Event, context: Any) -> dict[str, Any]:
         return (201 if created else 200), chat.to_wire()
 
     return answer(event, context)
+
+
+# -- contract v3: receipts, typing, presence ---------------------------------------------------
+
+
+class _BackwardReceipts(ReceiptStore):
+    """Sets a marker to whatever a receipt says (the defect: no "only forward" condition)."""
+
+    def move(self, chat_id: str, user_id: str, kind: str, seq: int) -> tuple[dict, bool]:
+        attribute = "deliveredSeq" if kind == "delivered" else "readSeq"
+        item = self._db.update_item(
+            TableName=self._table,
+            Key=keys.member_key(chat_id, user_id),
+            UpdateExpression=f"SET {attribute} = :seq",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":seq": {"N": str(seq)}},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        return item, True
+
+
+def backward_receipt(event: Event, context: Any) -> dict[str, Any]:
+    """Moves a marker back when an older receipt comes."""
+
+    @ws_route(action="receipt")
+    def answer(frame: dict[str, Any], connection_id: str) -> dict[str, Any]:
+        request = parse_receipt(frame)
+        who = runtime.connections().identity(connection_id)
+        store = _BackwardReceipts(boto3.client("dynamodb"), runtime.settings().chats_table)
+        item, moved = send_receipt(
+            store,
+            runtime.chats(),
+            runtime.connections(),
+            runtime.poster(),
+            who.user_id,
+            request,
+            runtime.settings().receipts_fanout_max,
+        )
+        return ack_receipt(request, marker_from_item(item), moved)
+
+    return answer(event, context)
+
+
+def _every_connection() -> dict[str, str]:
+    """Every open connection of anyone: connection id → user id (the defect: a scan)."""
+    items = boto3.client("dynamodb").scan(
+        TableName=os.environ["CHATSTACK_CONNECTIONS_TABLE"],
+        FilterExpression="sk = :meta",
+        ExpressionAttributeValues={":meta": {"S": "meta"}},
+    )["Items"]
+    return {item["connectionId"]["S"]: item["userId"]["S"] for item in items}
+
+
+def leaky_typing(event: Event, context: Any) -> dict[str, Any]:
+    """Tells every open connection, in any chat or none, that the user is typing."""
+
+    @ws_route(action="typing")
+    def answer(frame: dict[str, Any], connection_id: str) -> dict[str, Any]:
+        request = parse_typing(frame)
+        who = runtime.connections().identity(connection_id)
+        runtime.chats().member(request.chat_id, who.user_id)
+        if not runtime.typing_gate().admit(request.chat_id, who.user_id, request.state):
+            raise RateLimited()
+        audience = {c: u for c, u in _every_connection().items() if u != who.user_id}
+        signal = typing_frame(request.chat_id, who.user_id, who.username, request.state)
+        fan_out_to_users(signal, audience, runtime.poster(), runtime.connections().forget)
+        return ack_typing(request)
+
+    return answer(event, context)
+
+
+def sticky_presence_disconnect(event: Event, context: Any) -> dict[str, Any]:
+    """Deletes the connection and its memberships but leaves it among its user's open
+    connections: the user never goes offline."""
+    connection_id = event["requestContext"]["connectionId"]
+    client = boto3.client("dynamodb")
+    table = os.environ["CHATSTACK_CONNECTIONS_TABLE"]
+    meta = client.get_item(TableName=table, Key=keys.connection_key(connection_id)).get("Item")
+    rooms = meta.get("rooms", {}).get("SS", []) if meta else []
+    client.delete_item(TableName=table, Key=keys.connection_key(connection_id))
+    for room in rooms:
+        client.delete_item(TableName=table, Key=keys.membership_key(room, connection_id))
+    return {"statusCode": 200}

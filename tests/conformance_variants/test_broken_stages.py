@@ -57,6 +57,18 @@ VARIANTS = {
     "a direct chat is created anew at every request": Variant(
         "create_chat", "duplicating_create_chat", {"CHAT-002", "CHAT-003"}, profile="chats"
     ),
+    "a receipt marker moves backwards": Variant(
+        "receipt", "backward_receipt", {"RCPT-003"}, profile="receipts"
+    ),
+    "typing leaks to non-participants": Variant(
+        "send_typing", "leaky_typing", {"TYPE-002"}, profile="receipts"
+    ),
+    "presence never goes offline": Variant(
+        "disconnect",
+        "sticky_presence_disconnect",
+        {"PRES-002", "PRES-003", "PRES-004", "PRES-005"},
+        profile="receipts",
+    ),
 }
 # Run with an expected-failures list instead (test_an_expected_failures_list_turns_the_run_green).
 HISTORY_NEWEST_FIRST = Variant(

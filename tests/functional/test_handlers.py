@@ -17,6 +17,7 @@ from lambdas.handlers import (
     broadcaster,
     chat_inbox,
     chat_messages,
+    chat_receipts,
     connect,
     create_chat,
     default,
@@ -27,7 +28,9 @@ from lambdas.handlers import (
     join_room,
     list_chats,
     login,
+    receipt,
     send_message,
+    send_typing,
     signup,
 )
 from tests.functional.connections_api import ConnectionsApi, Received
@@ -245,8 +248,9 @@ def test_v2_routes_refuse_a_missing_or_bad_token_with_401(deployed):
 
 
 def test_a_chat_is_created_listed_read_and_messaged_through_the_handlers(deployed, management):
-    """POST /chats, GET /chats/{chatId}, sendMessage to the chat, the broadcaster and the
-    inbox consumer on its stream record, then GET /chats shows it with one unread."""
+    """POST /chats, GET /chats/{chatId}, sendMessage to the chat, the broadcaster (with its
+    delivered receipt) and the inbox consumer on its stream record, then GET /chats shows it
+    with one unread and the peer online; a read receipt, typing and the counts follow."""
     ada, ada_token = signed_up("ada")
     bob, bob_token = signed_up("bob")
     status, chat = authed(create_chat.handler, ada_token, {"type": "direct", "userId": bob})
@@ -277,13 +281,37 @@ def test_a_chat_is_created_listed_read_and_messaged_through_the_handlers(deploye
     }
     stream["Records"][0]["dynamodb"]["NewImage"] = image
     assert broadcaster.handler(stream, context("broadcaster")) == {"batchItemFailures": []}
-    assert sorted(cid for cid, frame in management.posts if frame.get("chatId")) == [
+    assert sorted(cid for cid, frame in management.posts if frame.get("type") == "message") == [
         "conn-ada=",
         "conn-bob=",
     ]
+    delivered = [(c, f) for c, f in management.posts if f.get("type") == "receipt"]
+    assert delivered == [("conn-ada=", receipt_frame(chat["chatId"], bob, delivered=1, read=0))]
     assert chat_inbox.handler(stream, context("chat_inbox")) == {"batchItemFailures": []}
     status, listing = authed(list_chats.handler, bob_token)
     assert status == 200 and listing["chats"][0]["unreadCount"] == 1, listing
+    assert listing["chats"][0]["presence"] == {"online": True, "lastSeen": None}
+    read = {"action": "receipt", "chatId": chat["chatId"], "kind": "read", "seq": 1}
+    assert ws(receipt.handler, "conn-bob=", read)["moved"] is True
+    assert management.posts[-1] == (
+        "conn-ada=",
+        receipt_frame(chat["chatId"], bob, delivered=1, read=1),
+    )
+    typing = {"action": "typing", "chatId": chat["chatId"], "state": "start"}
+    assert ws(send_typing.handler, "conn-bob=", typing)["expiresInMs"] > 0
+    assert ws(send_typing.handler, "conn-bob=", typing)["code"] == "RATE_LIMITED"
+    assert [f["type"] for c, f in management.posts if c == "conn-ada="][-1] == "typing"
+    status, body = authed(
+        chat_receipts.handler, ada_token, queryStringParameters={"seq": "1"}, **path
+    )
+    assert status == 200 and body["counts"] == {"seq": 1, "delivered": 1, "read": 1, "of": 1}
+
+
+def receipt_frame(chat_id: str, user_id: str, *, delivered: int, read: int) -> dict:
+    return {"type": "receipt", "chatId": chat_id, "userId": user_id} | {
+        "deliveredSeq": delivered,
+        "readSeq": read,
+    }
 
 
 def test_bad_input_to_the_chat_handlers_gets_the_contracts_errors(deployed):

@@ -20,6 +20,7 @@ EXPECTED = [
     (errors.UserNotFound, "USER_NOT_FOUND", 404),
     (errors.NotAGroup, "NOT_A_GROUP", 409),
     (errors.TooManyParticipants, "TOO_MANY_PARTICIPANTS", 409),
+    (errors.RateLimited, "RATE_LIMITED", 429),
     (errors.InternalError, "INTERNAL_ERROR", 500),
     (errors.ConfigurationError, "INTERNAL_ERROR", 500),
 ]
