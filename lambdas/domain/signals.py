@@ -17,10 +17,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambdas.contract.chats import ChatSummary
 from lambdas.contract.errors import RateLimited
 from lambdas.contract.frames import Message
 from lambdas.contract.receipts import (
@@ -166,17 +168,24 @@ class DeliveredMarkers:
         return moved
 
 
-def chat_partners(chats: ChatStore, user_id: str, fanout_max: int, max_chats: int) -> set[str]:
+def chat_partners(
+    list_chats: Callable[[str, int, str | None], tuple[list[ChatSummary], str | None]],
+    participants: Callable[[str], list[str]],
+    user_id: str,
+    fanout_max: int,
+    max_chats: int,
+) -> set[str]:
     """Who hears ``user_id``'s presence: the peers of their direct chats and the participants of
-    their groups of at most ``fanout_max``, over their ``max_chats`` most recent chats."""
-    summaries, _ = chats.list_chats(user_id, max_chats, None)
+    their groups of at most ``fanout_max``, over their ``max_chats`` most recent chats
+    (``list_chats`` and ``participants`` are ``ChatStore``'s)."""
+    summaries, _ = list_chats(user_id, max_chats, None)
     partners = {s.peer.user_id for s in summaries if s.peer is not None}
     groups = [s.chat_id for s in summaries if s.peer is None]
     if groups:
         with ThreadPoolExecutor(max_workers=PARTNER_READERS) as pool:
-            for participants in pool.map(chats.participants, groups):
-                if len(participants) <= fanout_max:
-                    partners.update(participants)
+            for found in pool.map(participants, groups):
+                if len(found) <= fanout_max:
+                    partners.update(found)
     partners.discard(user_id)
     return partners
 
@@ -191,10 +200,17 @@ def announce_presence(
     username: str | None = None,
 ) -> DeliveryReport:
     """Tell the user's chat partners, on every open connection, that the user came online or
-    went offline."""
-    partners = chat_partners(chats, presence.user_id, fanout_max, max_chats)
-    audience = connections.connections_of(partners) if partners else {}
-    if not audience:
+    went offline. Presence is a courtesy: a failure is logged, never raised (a connection is
+    never refused, nor its removal undone, for it)."""
+    try:
+        partners = chat_partners(
+            chats.list_chats, chats.participants, presence.user_id, fanout_max, max_chats
+        )
+        audience = connections.connections_of(partners) if partners else {}
+        if not audience:
+            return DeliveryReport()
+        frame = presence_frame(presence, username)
+        return fan_out_to_users(frame, audience, poster, connections.forget, user=presence.user_id)
+    except Exception:
+        log.exception("announcing the presence of %s failed", presence.user_id)
         return DeliveryReport()
-    frame = presence_frame(presence, username)
-    return fan_out_to_users(frame, audience, poster, connections.forget, user=presence.user_id)

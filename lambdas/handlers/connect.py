@@ -12,24 +12,8 @@ from lambdas.contract.errors import Unauthorized
 from lambdas.contract.receipts import Presence
 from lambdas.domain.sessions import open_connection
 from lambdas.domain.signals import announce_presence
-from lambdas.domain.tokens import Identity, verify_token
+from lambdas.domain.tokens import verify_token
 from lambdas.logs import add_keys, logger, with_context
-
-
-def _online(who: Identity) -> None:
-    s = runtime.settings()
-    try:
-        announce_presence(
-            runtime.chats(),
-            runtime.connections(),
-            runtime.poster(),
-            Presence(who.user_id, True, None),
-            s.receipts_fanout_max,
-            s.presence_max_chats,
-            who.username,
-        )
-    except Exception:  # presence is a courtesy: it never refuses a connection
-        logger.exception("announcing presence failed")
 
 
 @with_context
@@ -42,12 +26,21 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except Unauthorized as refused:
         logger.info("connection refused", extra={"reason": refused.message})
         return {"statusCode": 401, "body": json.dumps({"error": refused.to_wire()})}
+    s = runtime.settings()
     rooms = open_connection(
         runtime.connections(),
         runtime.user_rooms(),
         connection_id,
         identity,
-        on_online=lambda: _online(identity),
+        on_online=lambda: announce_presence(
+            runtime.chats(),
+            runtime.connections(),
+            runtime.poster(),
+            Presence(identity.user_id, True, None),
+            s.receipts_fanout_max,
+            s.presence_max_chats,
+            identity.username,
+        ),
     )
     logger.info("connected", extra={"user_id": identity.user_id, "rooms": len(rooms)})
     return {"statusCode": 200}

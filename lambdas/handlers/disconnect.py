@@ -7,7 +7,7 @@ from typing import Any
 
 from lambdas import runtime
 from lambdas.domain.signals import announce_presence
-from lambdas.logs import add_keys, logger, with_context
+from lambdas.logs import add_keys, with_context
 
 
 @with_context
@@ -16,15 +16,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     add_keys(connection_id=connection_id, route="$disconnect")
     s = runtime.settings()
     for presence in runtime.connections().remove(connection_id):
-        try:
-            announce_presence(
-                runtime.chats(),
-                runtime.connections(),
-                runtime.poster(),
-                presence,
-                s.receipts_fanout_max,
-                s.presence_max_chats,
-            )
-        except Exception:  # the connection is gone either way; the partners' lists say so
-            logger.exception("announcing presence failed", extra={"user_id": presence.user_id})
+        announce_presence(
+            runtime.chats(),
+            runtime.connections(),
+            runtime.poster(),
+            presence,
+            s.receipts_fanout_max,
+            s.presence_max_chats,
+        )
     return {"statusCode": 200}

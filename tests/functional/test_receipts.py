@@ -189,7 +189,7 @@ def test_presence_is_told_to_chat_partners_only(stores):  # noqa: F811
     chats.create_direct(person(BOB), person(ADA))
     chats.create_group(person(BOB), "small", [person(CY)])
     chats.create_group(person(BOB), "big", [person(CY), person(DAN), person(ADA)])
-    assert chat_partners(chats, BOB.user_id, fanout_max=3, max_chats=50) == {
+    assert chat_partners(chats.list_chats, chats.participants, BOB.user_id, 3, 50) == {
         ADA.user_id,
         CY.user_id,
     }

@@ -176,8 +176,8 @@ def test_dynamodb_actions_come_from_stack_json_except_reading_the_stream():
 
 
 def test_manage_connections_is_post_only_on_this_apis_stage(tmp_path):
-    """The broadcaster and the fan-out function alone may POST to @connections, of this API's
-    stage only."""
+    """Only the functions that send frames may POST to @connections, of this API's stage
+    only."""
     statement = _statement("PostToConnections")
     assert statement["actions"] == ["execute-api:ManageConnections"]
     assert statement["resources"] == [
@@ -186,8 +186,12 @@ def test_manage_connections_is_post_only_on_this_apis_stage(tmp_path):
     assert statement["for_each"] == "${each.value.manages_connections ? [1] : []}"
     functions = evaluate(tmp_path).local("functions")
     posting = {k for k, f in functions.items() if f["manages_connections"]}
-    # Messages; shards; roomJoined/roomLeft to a user's other connections; chatAdded/Removed.
-    assert posting == {"broadcaster", "fanout_shard", "join_room", "leave_room", "chat_events"}
+    # Messages; shards; roomJoined/roomLeft to a user's other connections; chatAdded/Removed;
+    # receipts (and delivered ones), typing, presence on the first and last connection.
+    assert posting == {
+        *("broadcaster", "fanout_shard", "join_room", "leave_room", "chat_events"),
+        *("receipt", "mark_read", "send_typing", "connect", "disconnect"),
+    }
 
 
 def test_the_code_only_ever_posts_to_connections():
