@@ -21,7 +21,7 @@ from lambdas.contract.chats import (
     history_query,
     parse_create_chat,
 )
-from lambdas.contract.errors import RateLimited
+from lambdas.contract.errors import ChatNotFound, RateLimited
 from lambdas.contract.receipts import (
     ack_receipt,
     ack_typing,
@@ -252,14 +252,17 @@ class _BackwardReceipts(ReceiptStore):
 
     def move(self, chat_id: str, user_id: str, kind: str, seq: int) -> tuple[dict, bool]:
         attribute = "deliveredSeq" if kind == "delivered" else "readSeq"
-        item = self._db.update_item(
-            TableName=self._table,
-            Key=keys.member_key(chat_id, user_id),
-            UpdateExpression=f"SET {attribute} = :seq",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues={":seq": {"N": str(seq)}},
-            ReturnValues="ALL_NEW",
-        )["Attributes"]
+        try:
+            item = self._db.update_item(
+                TableName=self._table,
+                Key=keys.member_key(chat_id, user_id),
+                UpdateExpression=f"SET {attribute} = :seq",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":seq": {"N": str(seq)}},
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except self._db.exceptions.ConditionalCheckFailedException:
+            raise ChatNotFound() from None
         return item, True
 
 
