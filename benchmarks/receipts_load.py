@@ -45,7 +45,7 @@ from websockets.exceptions import ConnectionClosed
 from benchmarks.stage import running_stage
 from reference_stack.local.dynamodb_local import DynamoDBLocal
 
-__all__ = ["main"]
+__all__ = ["Aws", "main", "parse_args", "run"]
 
 PASSWORD = "bench-password-1"
 FAKE_AWS = {
@@ -56,6 +56,15 @@ FAKE_AWS = {
 MARKERS = ("deliveredSeq", "readSeq", "lastSeq")  # what a chat's member-item write may change
 WAIT_SECONDS = 120.0  # the bound on every wait of a scenario
 SEND_INTERVAL = 0.25  # between two messages of a scenario (a bounded rate)
+
+
+@dataclass(frozen=True)
+class Aws:
+    """The stage's DynamoDB and Streams clients, and its Chats table."""
+
+    dynamodb: Any
+    streams: Any
+    chats_table: str
 
 
 @dataclass
@@ -159,10 +168,10 @@ async def _close_all(members: list[Member], tasks: list) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _chat_writes(dynamodb: Any, streams: Any, chat_id: str) -> Counter[str]:
+def _chat_writes(aws: Aws, chat_id: str) -> Counter[str]:
     """The Chats table's item writes of one chat that changed something, by what changed."""
-    table = next(t for t in dynamodb.list_tables()["TableNames"] if t.endswith("-chats"))
-    arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    arn = aws.dynamodb.describe_table(TableName=aws.chats_table)["Table"]["LatestStreamArn"]
+    streams = aws.streams
     writes: Counter[str] = Counter()
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
         iterator = streams.get_shard_iterator(
@@ -193,7 +202,7 @@ async def _group_scenario(
     urls: dict[str, str],
     size: int,
     messages: int,
-    aws: tuple[Any, Any],
+    aws: Aws,
 ) -> dict[str, Any]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
         members = await _users(session, urls["rest_url"], size, name)
@@ -221,7 +230,7 @@ async def _group_scenario(
     await asyncio.sleep(2.0)
     elapsed = time.monotonic() - started
     await _close_all(members, tasks)
-    writes = _chat_writes(*aws, chat["chatId"])
+    writes = _chat_writes(aws, chat["chatId"])
     frames = Counter()
     for m in members:
         frames.update(m.frames)
@@ -317,7 +326,8 @@ async def _typing_scenario(
     return result
 
 
-async def run(args: argparse.Namespace, urls: dict[str, str], aws: tuple[Any, Any]) -> list:
+async def run(args: argparse.Namespace, urls: dict[str, str], aws: Aws) -> list[dict[str, Any]]:
+    """The three scenarios, one after the other, on the stage at ``urls``."""
     results = [
         await _group_scenario("group", urls, args.group_size, args.messages, aws),
         await _group_scenario("small", urls, args.small_size, args.messages, aws),
@@ -328,7 +338,7 @@ async def run(args: argparse.Namespace, urls: dict[str, str], aws: tuple[Any, An
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--group-size", type=int, default=100)
     parser.add_argument("--small-size", type=int, default=10)
@@ -338,17 +348,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--typing-seconds", type=float, default=6.0)
     parser.add_argument("--typing-interval-ms", type=int, default=2000, help="the stage's")
     parser.add_argument("--json", type=Path, help="write the results here")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     for name, value in FAKE_AWS.items():
         os.environ.setdefault(name, value)
     dynamodb_local = DynamoDBLocal("127.0.0.1")
     endpoint = dynamodb_local.start()
     try:
-        aws = (
-            boto3.client("dynamodb", endpoint_url=endpoint),
-            boto3.client("dynamodbstreams", endpoint_url=endpoint),
-        )
+        dynamodb = boto3.client("dynamodb", endpoint_url=endpoint)
+        streams = boto3.client("dynamodbstreams", endpoint_url=endpoint)
         with running_stage(stage_args=("--dynamodb-endpoint", endpoint)) as urls:
+            tables = dynamodb.list_tables()["TableNames"]
+            aws = Aws(dynamodb, streams, next(t for t in tables if t.endswith("-chats")))
             results = asyncio.run(run(args, urls, aws))
     finally:
         dynamodb_local.stop()
