@@ -37,8 +37,8 @@ from lambdas.contract.receipts import (
 from lambdas.domain.chats import ChatStore
 from lambdas.domain.connections import ConnectionStore
 from lambdas.domain.fanout import DeliveryReport, Poster, fan_out_to_users
-from lambdas.domain.receipts import ReceiptStore, marker_from_item
 from lambdas.domain.identity import Identity
+from lambdas.domain.receipts import ReceiptStore, marker_from_item
 from lambdas.domain.typing_gate import TypingGate
 
 __all__ = [

@@ -10,9 +10,9 @@ from lambdas.contract.errors import ChatNotFound, RateLimited, ValidationFailed
 from lambdas.contract.receipts import DELIVERED, READ, Presence, ReceiptRequest, TypingRequest
 from lambdas.domain.chat_streams import chat_audience
 from lambdas.domain.fanout import process_stream_batch
+from lambdas.domain.identity import Identity
 from lambdas.domain.receipts import ReceiptStore, marker_from_item
 from lambdas.domain.signals import announce_presence, chat_partners, send_receipt, send_typing
-from lambdas.domain.identity import Identity
 from lambdas.domain.typing_gate import TypingGate
 from tests.functional.helpers import scan_all, stream_records
 from tests.functional.test_chat_streams import (
