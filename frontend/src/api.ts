@@ -10,6 +10,7 @@ import {
   type Person,
   type User,
 } from "./chat/types";
+import type { Markers } from "./chat/receipts";
 
 export class ApiError extends Error {
   constructor(
@@ -173,6 +174,19 @@ export class Api {
 
   async leaveChat(chatId: string): Promise<void> {
     await this.send(`/chats/${encodeURIComponent(chatId)}/leave`);
+  }
+
+  /** Every participant's delivered and read markers of a chat (contract v3). */
+  async receipts(chatId: string): Promise<(Markers & { userId: string })[]> {
+    const body = await this.get<{ receipts?: unknown } | null>(`/chats/${encodeURIComponent(chatId)}/receipts`);
+    const list = body?.receipts;
+    if (!Array.isArray(list)) return [];
+    return list.flatMap((r: unknown) => {
+      if (typeof r !== "object" || r === null) return [];
+      const { userId, deliveredSeq, readSeq } = r as Record<string, unknown>;
+      if (typeof userId !== "string" || typeof deliveredSeq !== "number" || typeof readSeq !== "number") return [];
+      return [{ userId, deliveredSeq, readSeq }];
+    });
   }
 
   /** Move the caller's read marker to ``seq``; returns the chat as it is now. */

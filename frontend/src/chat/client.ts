@@ -16,7 +16,36 @@ import {
   type ChatState,
   type SavedChat,
 } from "./state";
-import { DEFAULT_ROOM, chatKey, parseFrame, toWire, type ChatSummary, type ClientFrame, type User } from "./types";
+import {
+  NOT_TYPING,
+  keystroke,
+  parseSignal,
+  typingStopped,
+  type Markers,
+  type SignalFrame,
+  type TypingOut,
+  type TypingRequest,
+} from "./receipts";
+import {
+  DEFAULT_ROOM,
+  chatIdOf,
+  chatKey,
+  isChatKey,
+  parseFrame,
+  toWire,
+  type ChatSummary,
+  type ClientFrame,
+  type User,
+} from "./types";
+
+function parseSignalText(data: unknown): SignalFrame | null {
+  if (typeof data !== "string") return null;
+  try {
+    return parseSignal(JSON.parse(data));
+  } catch {
+    return null;
+  }
+}
 
 /** The part of the browser's WebSocket this client uses. */
 export interface SocketLike {
@@ -91,6 +120,7 @@ export class ChatClient {
   private retryTimer: unknown = null;
   private connectTimer: unknown = null;
   private keepaliveTimer: unknown = null;
+  private typingOut: TypingOut = NOT_TYPING;
   /** The browser reported no network: no reconnect attempts until it reports one again. */
   private offline = false;
   private readonly o: Required<Omit<ChatClientOptions, "storage" | "onSessionExpired" | "openRoom">> & {
@@ -239,6 +269,41 @@ export class ChatClient {
     this.dispatch({ type: "noticeDismissed" });
   }
 
+  // --- receipts, typing, presence (contract v3) ---
+
+  /** Every participant's markers of a chat, as ``GET /chats/{chatId}/receipts`` gave them. */
+  markersLoaded(chatId: string, markers: (Markers & { userId: string })[]): void {
+    this.dispatch({ type: "markersLoaded", chatId, markers });
+  }
+
+  /** A keystroke in the message box of conversation ``key``: the others of a chat are told
+   * that the user is typing (renewed every few seconds while typing). */
+  typed(key: string): void {
+    if (!isChatKey(key)) return this.typingDone(true);
+    const [frames, next] = keystroke(this.typingOut, chatIdOf(key), this.o.now());
+    this.typingOut = next;
+    for (const frame of frames) this.sendSignal(frame);
+  }
+
+  /** The user sent or cleared the message (``force``), or may have paused: a stop if due. */
+  typingDone(force: boolean): void {
+    const [frame, next] = typingStopped(this.typingOut, this.o.now(), force);
+    this.typingOut = next;
+    if (frame !== null) this.sendSignal(frame);
+  }
+
+  /** Time passes: typing indicators expire, and a typist who paused is said to have stopped. */
+  tick(): void {
+    this.typingDone(false);
+    this.dispatch({ type: "clock", now: this.o.now() });
+  }
+
+  private sendSignal(frame: TypingRequest): void {
+    if (this.socket !== null && this.socket.readyState === OPEN && this.state.status === "connected") {
+      this.socket.send(JSON.stringify(frame));
+    }
+  }
+
   // --- internals ---
 
   private dispatch(action: ChatAction): void {
@@ -323,7 +388,11 @@ export class ChatClient {
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
       const frame = parseFrame(event.data);
-      if (frame === null) return;
+      if (frame === null) {
+        const signal = parseSignalText(event.data);
+        if (signal !== null) this.dispatch({ type: "signal", frame: signal, now: this.o.now() });
+        return;
+      }
       if (!receivedAny) {
         // The server answered on this connection: it works, so the backoff starts over.
         receivedAny = true;

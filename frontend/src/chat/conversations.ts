@@ -19,6 +19,8 @@ export interface ConversationEntry {
   preview: string | null;
   unread: number;
   activity: number;
+  /** A direct chat's peer is online (contract v3). */
+  online?: boolean;
 }
 
 interface Listed {

@@ -29,6 +29,17 @@ import {
 } from "./outbox";
 import { chatTitle } from "./conversations";
 import {
+  applyPresence,
+  applyTyping,
+  mergeMarkers,
+  stopTyping,
+  type MarkerBook,
+  type Markers,
+  type PresenceBook,
+  type SignalFrame,
+  type TypingBook,
+} from "./receipts";
+import {
   DEFAULT_ROOM,
   MAX_ROOMS,
   chatIdOf,
@@ -78,6 +89,14 @@ export interface ChatState {
   notice: string | null;
   /** The latest message from someone else, for the screen-reader live region. */
   announcement: { seq: number; text: string } | null;
+  /** Contract v3: how far each participant of each chat got (chatId → userId → markers). */
+  markers: MarkerBook;
+  /** Who is typing where, until when. */
+  typing: TypingBook;
+  /** Who is online, or when last seen (userId → presence). */
+  presence: PresenceBook;
+  /** The time of the last clock tick (ms): typing indicators expire against it. */
+  now: number;
 }
 
 export type ChatAction =
@@ -100,7 +119,13 @@ export type ChatAction =
   /** A chat the user created or opened (``POST /chats``): listed and shown. */
   | { type: "chatOpened"; chat: ChatSummary }
   /** The user's rooms as the server keeps them (``GET /me/rooms``). */
-  | { type: "roomsLoaded"; roomIds: string[] };
+  | { type: "roomsLoaded"; roomIds: string[] }
+  /** A receipt, typing or presence frame (contract v3), received at ``now``. */
+  | { type: "signal"; frame: SignalFrame; now: number }
+  /** Every participant's markers of a chat (``GET /chats/{chatId}/receipts``). */
+  | { type: "markersLoaded"; chatId: string; markers: (Markers & { userId: string })[] }
+  /** Time passes: typing indicators expire. */
+  | { type: "clock"; now: number };
 
 /** What survives a page reload: the conversations, the one shown and the messages not yet sent. */
 export interface SavedChat {
@@ -153,6 +178,10 @@ export function initialState(me: User, saved?: Partial<SavedChat> | null, openRo
     history: { inFlight: null, queue: [] },
     notice: null,
     announcement: null,
+    markers: {},
+    typing: {},
+    presence: {},
+    now: 0,
   };
 }
 
@@ -223,6 +252,9 @@ export function conversationName(state: ChatState, key: string): string {
 function addChat(state: ChatState, chat: ChatSummary, select: boolean): ChatState {
   const key = chatKey(chat.chatId);
   let next: ChatState = { ...state, chats: { ...state.chats, [chat.chatId]: chat } };
+  if (chat.peer !== null && chat.presence) {
+    next = { ...next, presence: applyPresence(next.presence, chat.peer.userId, chat.presence) };
+  }
   if (next.rooms[key] === undefined) {
     const connected = next.status === "connected";
     const room: RoomState = {
@@ -303,7 +335,10 @@ function onMessage(state: ChatState, message: ChatMessage): ChatState {
     };
   }
   const chats = isNew ? chatTouched(state, message) : state.chats;
-  return { ...state, outbox, announcement, chats, rooms: { ...state.rooms, [room.id]: next } };
+  const typing = isChatKey(message.roomId)
+    ? stopTyping(state.typing, chatIdOf(message.roomId), message.userId)
+    : state.typing;
+  return { ...state, outbox, announcement, chats, typing, rooms: { ...state.rooms, [room.id]: next } };
 }
 
 function onFrame(state: ChatState, frame: ServerFrame): ChatState {
@@ -366,6 +401,10 @@ function onFrame(state: ChatState, frame: ServerFrame): ChatState {
 
 function onError(state: ChatState, action: string | undefined, message: string): ChatState {
   switch (action) {
+    case "typing":
+    case "receipt":
+      // Signals are fire-and-forget: a rate-limited one is simply not shown to the others.
+      return state;
     case "sendMessage":
       return { ...state, outbox: failInFlight(state.outbox, message) };
     case "getMessages": {
@@ -502,6 +541,36 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return addChat(state, action.chat, true);
     case "roomsLoaded":
       return action.roomIds.reduce((next, roomId) => addRoom(next, roomId, false), state);
+    case "signal":
+      return onSignal({ ...state, now: action.now }, action.frame);
+    case "markersLoaded":
+      return {
+        ...state,
+        markers: action.markers.reduce(
+          (book, m) => mergeMarkers(book, action.chatId, m.userId, m),
+          state.markers,
+        ),
+      };
+    case "clock":
+      return { ...state, now: action.now };
+  }
+}
+
+function onSignal(state: ChatState, frame: SignalFrame): ChatState {
+  switch (frame.type) {
+    case "receipt":
+      return { ...state, markers: mergeMarkers(state.markers, frame.chatId, frame.userId, frame) };
+    case "typing":
+      if (frame.userId === state.me.userId) return state;
+      return { ...state, typing: applyTyping(state.typing, frame, state.now) };
+    case "presence":
+      return {
+        ...state,
+        presence: applyPresence(state.presence, frame.userId, {
+          online: frame.online,
+          lastSeen: frame.lastSeen,
+        }),
+      };
   }
 }
 

@@ -40,6 +40,8 @@ export interface ChatSummary {
   lastSeq: number;
   readSeq: number;
   unreadCount: number;
+  /** A direct chat's peer: online, or when last seen (contract v3, ``GET /chats``). */
+  presence?: { online: boolean; lastSeen: number | null } | null;
 }
 
 /** A chat with its participants (``GET /chats/{chatId}``, ``POST /chats``). */
@@ -227,6 +229,14 @@ export function parseChat(value: unknown): ChatSummary | null {
     lastSeq: number(value.lastSeq),
     readSeq: number(value.readSeq),
     unreadCount: number(value.unreadCount),
+    ...(isObject(value.presence) && typeof value.presence.online === "boolean"
+      ? {
+          presence: {
+            online: value.presence.online,
+            lastSeen: typeof value.presence.lastSeen === "number" ? value.presence.lastSeen : null,
+          },
+        }
+      : {}),
   };
 }
 

@@ -9,6 +9,8 @@ interface Props {
   /** The chat as the list knows it (undefined until the server has said). */
   chat: ChatSummary | undefined;
   name: string;
+  /** A direct chat's peer: "online" or "last seen …" (contract v3). */
+  presence?: string;
   onChanged: (chat: ChatSummary) => void;
   onLeft: () => void;
 }
@@ -18,7 +20,7 @@ function problemOf(error: unknown): string {
 }
 
 /** A chat's header: its name and people; a group's "Add people" and "Leave group". */
-export function ChatHeader({ api, chatId, chat, name, onChanged, onLeft }: Props) {
+export function ChatHeader({ api, chatId, chat, name, presence = "", onChanged, onLeft }: Props) {
   const [detail, setDetail] = useState<ChatDetail | null>(null);
   const [adding, setAdding] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -70,7 +72,7 @@ export function ChatHeader({ api, chatId, chat, name, onChanged, onLeft }: Props
         <h1 id="room-title">{name}</h1>
         {detail && (
           <p className="hint chat-people" aria-label="People in this chat">
-            {group ? detail.participants.map((p) => p.username).join(", ") : "Direct chat"}
+            {group ? detail.participants.map((p) => p.username).join(", ") : presence || "Direct chat"}
           </p>
         )}
       </div>

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { Api } from "../api";
 import { conversationList } from "../chat/conversations";
+import { messageStatus, presenceText, typingNames, typingText } from "../chat/receipts";
 import { conversationName, totalUnread } from "../chat/state";
 import { chatIdOf, isChatKey } from "../chat/types";
 import { documentTitle } from "../format";
@@ -32,8 +33,12 @@ export function ChatView({ session, restUrl, wsUrl, onLogout, onSessionExpired }
   useConversations(client, api, state);
   const name = conversationName(state, state.activeRoom);
   const conversations = useMemo(
-    () => conversationList(state.roomOrder.map((id) => state.rooms[id]), state.chats),
-    [state.roomOrder, state.rooms, state.chats],
+    () =>
+      conversationList(state.roomOrder.map((id) => state.rooms[id]), state.chats).map((entry) => {
+        const peer = isChatKey(entry.key) ? state.chats[chatIdOf(entry.key)]?.peer : null;
+        return peer ? { ...entry, online: state.presence[peer.userId]?.online === true } : entry;
+      }),
+    [state.roomOrder, state.rooms, state.chats, state.presence],
   );
   const [drawerOpen, setDrawerOpen] = useState(false);
   const menuButton = useRef<HTMLButtonElement>(null);
@@ -42,6 +47,22 @@ export function ChatView({ session, restUrl, wsUrl, onLogout, onSessionExpired }
   const me = session.user;
   const unread = totalUnread(state);
   useRoomAddress(client, state.activeRoom, state.roomOrder);
+  const chatId = isChatKey(room.id) ? chatIdOf(room.id) : null;
+  const chat = chatId !== null ? state.chats[chatId] : undefined;
+  const peer = chat?.peer ?? null;
+  const typing = chatId !== null ? typingText(typingNames(state.typing, chatId, state.now)) : "";
+  const markers = chatId !== null ? state.markers[chatId] : undefined;
+  const participants = useMemo(
+    () => [...new Set([me.userId, ...(peer ? [peer.userId] : []), ...Object.keys(markers ?? {})])],
+    [me.userId, peer, markers],
+  );
+
+  // A clock for typing indicators (they expire) and for telling the others one stopped typing.
+  useEffect(() => {
+    client.tick();
+    const timer = window.setInterval(() => client.tick(), 1000);
+    return () => window.clearInterval(timer);
+  }, [client]);
 
   useEffect(() => {
     document.title = documentTitle(name, unread);
@@ -117,6 +138,7 @@ export function ChatView({ session, restUrl, wsUrl, onLogout, onSessionExpired }
               chatId={chatIdOf(room.id)}
               chat={state.chats[chatIdOf(room.id)]}
               name={name}
+              presence={peer ? presenceText(state.presence[peer.userId], state.now || Date.now()) : ""}
               onChanged={(chat) => client.chatsLoaded([chat], false)}
               onLeft={() => client.forgetChat(chatIdOf(room.id))}
             />
@@ -163,8 +185,26 @@ export function ChatView({ session, restUrl, wsUrl, onLogout, onSessionExpired }
             onLoadOlder={() => client.loadOlder(room.id)}
             onRetry={(id) => client.retryMessage(id)}
             onDiscard={(id) => client.discardMessage(id)}
+            statusOf={
+              chatId === null
+                ? undefined
+                : (message) => messageStatus(message.seq ?? null, me.userId, participants, markers)
+            }
+            group={chat?.type === "group"}
           />
-          <Composer roomId={room.id} name={name} status={state.status} onSend={(text) => client.send(text, room.id)} />
+          <p className="typing-indicator" aria-live="polite">
+            {typing}
+          </p>
+          <Composer
+            roomId={room.id}
+            name={name}
+            status={state.status}
+            onSend={(text) => {
+              client.typingDone(true);
+              client.send(text, room.id);
+            }}
+            onTyping={(text) => (text.trim() ? client.typed(room.id) : client.typingDone(true))}
+          />
         </main>
       </div>
       <div className="sr-only" role="log" aria-label="New messages" aria-atomic="true">

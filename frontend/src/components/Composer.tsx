@@ -9,6 +9,8 @@ interface Props {
   name: string;
   status: ConnectionStatus;
   onSend: (text: string) => void;
+  /** The text changed (a keystroke): the others of a chat are told one is typing. */
+  onTyping?: (text: string) => void;
 }
 
 const MAX_HEIGHT = 200;
@@ -20,7 +22,7 @@ const TOUCH_QUERY = "(pointer: coarse)";
  * The message box: Enter sends, Shift+Enter starts a new line — except on a touch screen, where
  * Enter starts a new line (as in phone messengers) and the Send button sends. One draft per room.
  */
-export function Composer({ roomId, name, status, onSend }: Props) {
+export function Composer({ roomId, name, status, onSend, onTyping }: Props) {
   const phone = useMediaQuery(PHONE_QUERY);
   const touch = useMediaQuery(TOUCH_QUERY);
   const [drafts, setDrafts] = useState<Record<string, string>>({});
@@ -88,7 +90,10 @@ export function Composer({ roomId, name, status, onSend }: Props) {
           enterKeyHint={touch ? "enter" : "send"}
           aria-describedby={described}
           aria-invalid={tooLong ? true : undefined}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => {
+            setText(e.target.value);
+            onTyping?.(e.target.value);
+          }}
           onKeyDown={onKeyDown}
         />
         <button

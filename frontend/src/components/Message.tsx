@@ -1,12 +1,27 @@
 import type { CSSProperties } from "react";
 import type { OutgoingMessage } from "../chat/outbox";
+import { statusLabel, type MessageStatus } from "../chat/receipts";
 import type { ConnectionStatus } from "../chat/state";
 import type { ChatMessage } from "../chat/types";
 import { avatarHue, formatFull, formatTime, initials } from "../format";
 import { MessageText } from "./MessageText";
 
-/** A stored message: author and time (the full date on hover), then its text. */
-export function Message({ message, own, grouped }: { message: ChatMessage; own: boolean; grouped: boolean }) {
+/** A stored message: author and time (the full date on hover), then its text; one's own
+ * message of a chat ends with its ticks — ✓ sent, ✓✓ delivered, ✓✓ in colour read ("read by K
+ * of N" in a group). */
+export function Message({
+  message,
+  own,
+  grouped,
+  status,
+  group = false,
+}: {
+  message: ChatMessage;
+  own: boolean;
+  grouped: boolean;
+  status?: MessageStatus | null;
+  group?: boolean;
+}) {
   const full = formatFull(message.timestamp);
   return (
     <li className={`msg ${own ? "own" : "other"}${grouped ? " grouped" : ""}`}>
@@ -23,6 +38,7 @@ export function Message({ message, own, grouped }: { message: ChatMessage; own: 
           </time>
         </div>
         <MessageText text={message.message} />
+        {status && <Ticks status={status} group={group} />}
       </div>
       {grouped && (
         // The time of a message under another of the same author, shown on hover as the others.
@@ -68,5 +84,17 @@ export function PendingMessage({
         )}
       </div>
     </li>
+  );
+}
+
+function Ticks({ status, group }: { status: MessageStatus; group: boolean }) {
+  const label = statusLabel(status, group);
+  const marks = status.tick === "sent" || status.tick === "sending" ? "✓" : "✓✓";
+  return (
+    <span className="ticks" data-status={status.tick} title={label}>
+      <span aria-hidden="true">{marks}</span>
+      {group && status.readBy > 0 && <span className="read-by" aria-hidden="true">{` ${status.readBy}/${status.of}`}</span>}
+      <span className="sr-only">{label}</span>
+    </span>
   );
 }

@@ -1,5 +1,6 @@
 import { useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import type { OutgoingMessage } from "../chat/outbox";
+import type { MessageStatus } from "../chat/receipts";
 import type { ConnectionStatus, RoomState } from "../chat/state";
 import type { ChatMessage } from "../chat/types";
 import { formatDay, sameDay } from "../format";
@@ -15,6 +16,9 @@ interface Props {
   onLoadOlder: () => void;
   onRetry: (clientMessageId: string) => void;
   onDiscard: (clientMessageId: string) => void;
+  /** The ticks of one's own message in a chat (none in a room). */
+  statusOf?: (message: ChatMessage) => MessageStatus | null;
+  group?: boolean;
 }
 
 const GROUP_MS = 5 * 60 * 1000;
@@ -22,7 +26,18 @@ const NEAR_BOTTOM_PX = 80;
 const NEAR_TOP_PX = 120;
 
 /** A room's messages, oldest first; scrolling near the top loads the page before. */
-export function MessageList({ room, name, pending, myUserId, status, onLoadOlder, onRetry, onDiscard }: Props) {
+export function MessageList({
+  room,
+  name,
+  pending,
+  myUserId,
+  status,
+  onLoadOlder,
+  onRetry,
+  onDiscard,
+  statusOf,
+  group,
+}: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const previous = useRef<{ roomId: string; first?: string; last?: string; height: number; pending: number }>(
@@ -83,7 +98,14 @@ export function MessageList({ room, name, pending, myUserId, status, onLoadOlder
       prev.userId === message.userId &&
       message.timestamp - prev.timestamp < GROUP_MS;
     items.push(
-      <Message key={message.messageId} message={message} own={message.userId === myUserId} grouped={grouped} />,
+      <Message
+        key={message.messageId}
+        message={message}
+        own={message.userId === myUserId}
+        grouped={grouped}
+        status={message.userId === myUserId ? statusOf?.(message) : null}
+        group={group}
+      />,
     );
     prev = message;
   }

@@ -68,6 +68,11 @@ export function Sidebar({ conversations, activeRoom, api, me, onSelect, onJoin, 
                     {MARK[entry.kind]}
                   </span>
                   <span className="room-name">{entry.title}</span>
+                  {entry.online && (
+                    <span className="online-dot" title="online">
+                      <span className="sr-only">, online</span>
+                    </span>
+                  )}
                   {entry.unread > 0 && !active && (
                     <span className="badge" aria-hidden="true">
                       {entry.unread > 99 ? "99+" : entry.unread}

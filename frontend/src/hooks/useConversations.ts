@@ -28,6 +28,27 @@ export function useConversations(client: ChatClient, api: Api, state: ChatState)
     };
   }, [api, client, state.connections]);
 
+  // The markers of the chat on screen, for the ticks on one's own messages (contract v3). Live
+  // receipt frames keep a direct chat's (and a small group's) up to date; a group's are also
+  // fetched again on each of its messages and every 15 s, as a group above the stage's bound
+  // gets no receipt frames.
+  const activeKey = state.activeRoom;
+  const activeChatId = isChatKey(activeKey) ? chatIdOf(activeKey) : null;
+  const group = activeChatId !== null && state.chats[activeChatId]?.type === "group";
+  const activeSeq = (state.rooms[activeKey]?.messages ?? []).reduce((n, m) => Math.max(n, m.seq ?? 0), 0);
+  const refresh = group ? `${activeSeq}/${Math.floor(state.now / 15_000)}` : "";
+  useEffect(() => {
+    if (activeChatId === null || state.connections === 0) return;
+    let current = true;
+    api.receipts(activeChatId).then(
+      (markers) => current && client.markersLoaded(activeChatId, markers),
+      () => {},
+    );
+    return () => {
+      current = false;
+    };
+  }, [api, client, activeChatId, state.connections, refresh]);
+
   const marked = useRef<Record<string, number>>({});
   const key = state.activeRoom;
   const room = state.rooms[key];
