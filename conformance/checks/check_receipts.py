@@ -474,8 +474,8 @@ async def check_presence_changes_only_with_the_first_and_last_connection(rest, c
 
 @check("PRES-004", MUST, profile="receipts")
 async def check_the_chat_list_carries_the_peers_presence(rest, connect):
-    """§11: GET /chats carries each direct chat's peer presence: online while connected, then
-    offline with lastSeen."""
+    """§11: GET /chats (and GET /chats/{chatId}) carry a direct chat's peer presence: online
+    while connected, then offline with lastSeen."""
     ada, bob = await users(rest, "ada", "bob")
     chat = await direct_chat(rest, ada, bob)
     peer = await connect(bob)
@@ -503,6 +503,10 @@ async def check_the_chat_list_carries_the_peers_presence(rest, connect):
         peer.timeout * 2,
     )
     assert isinstance(presence(body).get("lastSeen"), int), str(presence(body))
+    detail = await rest.as_user(ada, "GET", f"/chats/{chat['chatId']}")
+    assert detail.status == 200 and (detail.body.get("presence") or {}).get("online") is False, (
+        f"GET /chats/{{chatId}} must carry the peer's presence: {detail}"
+    )
 
 
 @check("PRES-005", MUST, profile="receipts")

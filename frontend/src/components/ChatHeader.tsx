@@ -30,7 +30,11 @@ export function ChatHeader({ api, chatId, chat, name, presence = "", onChanged, 
   useEffect(() => {
     let current = true;
     api.chat(chatId).then(
-      (found) => current && setDetail(found),
+      (found) => {
+        if (!current) return;
+        setDetail(found);
+        if (found.presence) onChanged(found); // the peer's presence, for the header and the list
+      },
       (e: unknown) => current && setError(problemOf(e)),
     );
     return () => {
