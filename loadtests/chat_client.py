@@ -35,8 +35,11 @@ from gevent.event import AsyncResult, Event
 
 from loadtests.metrics import Receipts
 
-# Frames contract v2 sends on its own: a user's rooms or chats changed (CONTRACT.md §4, §6).
-NOTICES = frozenset({"roomJoined", "roomLeft", "chatAdded", "chatRemoved"})
+# Frames the server sends on its own: a user's rooms or chats changed (contract v2, CONTRACT.md
+# §4, §6); receipts, typing and presence (v3, RECEIPTS.md §9-§11).
+NOTICES = frozenset(
+    {"roomJoined", "roomLeft", "chatAdded", "chatRemoved", "receipt", "typing", "presence"}
+)
 CHAT_PREFIX = "chat:"  # a chat's conversation key in the books: chat:{chatId}
 
 __all__ = [
@@ -366,8 +369,8 @@ class ChatClient:
             self._report("frame", 0, len(data), BadFrame(f"unexpected frame: {data[:100]!r}"))
 
     def _on_notice(self, frame: dict[str, Any]) -> None:
-        """Contract v2's notices: the user's rooms or chats changed elsewhere (nothing to
-        measure here; a scenario that cares overrides this)."""
+        """Notices: the user's rooms or chats changed elsewhere, receipts, typing, presence
+        (nothing to measure here; a scenario that cares overrides this)."""
 
     def _on_ack(self, frame: dict[str, Any]) -> None:
         action = frame.get("action")
