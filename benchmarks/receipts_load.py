@@ -6,7 +6,8 @@ the Chats table's stream afterwards — every item write that changed something 
 record, which is how the writes are counted (a refused conditional write changes nothing and
 writes no record; it is counted from the acks instead):
 
-- **group**: a group of ``--group-size`` (100) where everyone reads everything: every member
+- **group**: a group of ``--group-size`` (99, the most a group may have: the stage is started
+  with ``CHATSTACK_MAX_GROUP_PARTICIPANTS=99``) where everyone reads everything: every member
   sends a read receipt for each message it is shown. Above the stage's bound (``liveMax``, 20)
   no receipt frame may be sent at all, and each message may cost at most one delivered and one
   read marker write per other member (and the sender's own read) — O(members) per message,
@@ -340,7 +341,7 @@ async def run(args: argparse.Namespace, urls: dict[str, str], aws: Aws) -> list[
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--group-size", type=int, default=100)
+    parser.add_argument("--group-size", type=int, default=99)
     parser.add_argument("--small-size", type=int, default=10)
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--pairs", type=int, default=20)
@@ -355,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     for name, value in FAKE_AWS.items():
         os.environ.setdefault(name, value)
+    # The stage (a child process) and its functions read this: a group of up to 99.
+    os.environ.setdefault("CHATSTACK_MAX_GROUP_PARTICIPANTS", str(max(args.group_size, 2)))
     dynamodb_local = DynamoDBLocal("127.0.0.1")
     endpoint = dynamodb_local.start()
     try:
