@@ -52,11 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="the target closes connections after S seconds (checks LIFE-006)",
     )
+    target.add_argument(
+        "--max-url-wait",
+        type=float,
+        metavar="S",
+        help="wait up to S seconds for a presigned URL to expire (checks MEDIA-014; default 60)",
+    )
     run = parser.add_argument_group("the run")
     run.add_argument(
         "--profile",
         default=None,
-        help="profiles the stage implements (default core,chats,receipts; core for a v1 stage)",
+        help="profiles the stage implements (default core,chats,receipts,media; core: a v1 stage)",
     )
     run.add_argument("--timeout", type=float, help="seconds for every wait (default 5)")
     run.add_argument(
@@ -93,6 +99,7 @@ def pytest_arguments(args: argparse.Namespace, extra: list[str]) -> list[str]:
         ("--jwt-secret-param", args.jwt_secret_param),
         ("--idle-timeout", args.idle_timeout),
         ("--max-connection-duration", args.max_connection_duration),
+        ("--max-url-wait", args.max_url_wait),
         ("--profile", args.profile),
         ("--conformance-timeout", args.timeout),
         ("--expect-fail", args.expect_fail),

@@ -19,5 +19,6 @@ from conformance.plugin import (  # noqa: F401 - pytest finds hooks and fixtures
     signing_key,
     stage_limits,
     target,
+    url_life_stage,
     user,
 )

@@ -10,7 +10,7 @@ Options (some also from the environment):
 - ``--jwt-secret-param`` (``CHATSTACK_CONFORMANCE_JWT_SECRET_PARAM``): the SSM parameter holding
   that key on a deployed stage, read with the caller's own AWS credentials.
 - ``--profile`` (``CHATSTACK_CONFORMANCE_PROFILE``): profiles the stage implements
-  (default ``core,chats,receipts``: contract v3; ``core`` alone for a v1 stage).
+  (default ``core,chats,receipts,media``: contract v3 with files; ``core`` alone for v1).
 - ``--conformance-timeout`` (``CHATSTACK_CONFORMANCE_TIMEOUT``): seconds per wait (default 5).
 - ``--conformance-strict`` (``chatstack conform --strict``): a failed SHOULD check, or a listed
   check that passed, fails the run.
@@ -19,6 +19,8 @@ Options (some also from the environment):
   ``--max-broadcast-p95-ms`` (200): the latency SHOULD checks' limits (seed 001's figures).
 - ``--idle-timeout`` / ``--max-connection-duration``: seconds after which the target closes idle
   / old connections, when it was started with shorter limits than API Gateway's (LIFE-005/006).
+- ``--max-url-wait`` (60): seconds MEDIA-014 may wait for a presigned URL to expire; a target
+  whose URLs live longer has it skipped.
 - ``--results-json FILE``, ``--conformance-junit-xml FILE`` (``chatstack conform
   --junit-xml``), ``--html-report FILE``: the reports.
 
@@ -59,7 +61,7 @@ from conformance.target import LocalStage, Target, probe, read_signing_key, reso
 from conformance.trace import Redactor
 from conformance.verdicts import EXIT_CODES, LEVELS, MUST, SHOULD, exit_code, worst
 
-__all__ = ["AREAS", "MUST", "SHOULD", "check"]
+__all__ = ["AREAS", "MUST", "SHOULD", "check", "declared_profiles"]
 
 AREAS = {
     "AUTH": "auth",
@@ -76,8 +78,9 @@ AREAS = {
     "RCPT": "receipts",
     "TYPE": "typing",
     "PRES": "presence",
+    "MEDIA": "media",
 }
-DEFAULT_PROFILES = "core,chats,receipts"
+DEFAULT_PROFILES = "core,chats,receipts,media"
 
 # Seed 001's latency figures (REST 100-200 ms, connect 200-300, send 50-100, broadcast 100-200):
 # the upper ends are the default p95 limits of the LAT checks.
@@ -133,6 +136,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         help="seconds after which the target closes any connection",
     )
+    group.addoption(
+        "--max-url-wait",
+        type=float,
+        default=60.0,
+        help="seconds MEDIA-014 may wait for a presigned URL to expire (default 60)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -146,6 +155,11 @@ def pytest_configure(config: pytest.Config) -> None:
         except ExpectationError as exc:
             raise pytest.UsageError(str(exc)) from None
     config.pluginmanager.register(Reporter(config, expected), "chatstack-conformance-reporter")
+
+
+def declared_profiles(config: pytest.Config) -> set[str]:
+    """The profiles the run checks (``--profile``; default ``DEFAULT_PROFILES``)."""
+    return _profiles(config)
 
 
 def _profiles(config: pytest.Config) -> set[str]:
@@ -547,6 +561,8 @@ class StageLimits:
 
 # The limits of the stage the suite starts for LIFE-005/006 when it starts its own.
 SHORT_LIMITS = {"idle_timeout": 2.0, "max_connection_duration": 4.0}
+# The life of presigned URLs on the stage the suite starts for MEDIA-014 (seconds).
+SHORT_URL_LIFE = 4
 
 
 @pytest.fixture(scope="session")
@@ -583,3 +599,29 @@ def stage_limits(
         pytestconfig.getoption("idle_timeout"),
         pytestconfig.getoption("max_connection_duration"),
     )
+
+
+@dataclass(frozen=True)
+class UrlLifeStage:
+    """The stage for MEDIA-014 (URLs expire): its WebSocket URL and REST API."""
+
+    ws_url: str
+    rest: Rest
+
+
+@pytest.fixture(scope="session")
+def url_life_stage(
+    target: Target, http: aiohttp.ClientSession, conformance_timeout: float
+) -> Iterator[UrlLifeStage]:
+    """When the suite started its own local stage, a second one whose presigned URLs live
+    ``SHORT_URL_LIFE`` seconds (waiting 5 minutes is out of the question, and URLs that short
+    would fail the other checks' uploads); else the target (MEDIA-014 then waits up to
+    ``--max-url-wait``)."""
+    if target.source == LOCAL_SOURCE:
+        local = LocalStage("--dynamodb", "moto", "--media-url-ttl", str(SHORT_URL_LIFE))
+        try:
+            yield UrlLifeStage(local.ws_url, Rest(http, local.rest_url, conformance_timeout))
+        finally:
+            local.stop()
+        return
+    yield UrlLifeStage(target.ws_url, Rest(http, target.rest_url, conformance_timeout))

@@ -22,17 +22,21 @@ MAX_TEXT = 2_000
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _BCRYPT = re.compile(r"\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}")
-_TOKEN_PARAM = re.compile(r"(token=)[^&\s'\"]+")
-_SECRET_KEYS = re.compile(r"password|token|secret|authorization|hash|signature", re.IGNORECASE)
+_TOKEN_PARAM = re.compile(r"((?:token|x-amz-signature|x-amz-security-token)=)[^&\s'\"]+", re.I)
+# A presigned upload's policy with its signature is a bearer credential for a few minutes.
+_SECRET_KEYS = re.compile(
+    r"password|token|secret|authorization|hash|signature|^policy$", re.IGNORECASE
+)
 _SECRET_FIELD = re.compile(
-    r"""(["']?(?:\w*(?:password|secret|hash)\w*)["']?\s*[:=]\s*)(["'])((?:\\.|(?!\2).)*)\2""",
+    r"""(["']?(?:\w*(?:password|secret|hash|signature|policy)\w*)["']?\s*[:=]\s*)(["'])((?:\\.|(?!\2).)*)\2""",
     re.IGNORECASE,
 )
 REDACTED = "<redacted>"
 
 
 class Redactor:
-    """Removes tokens (JWTs, ``?token=``), bcrypt hashes, password and secret fields, and the
+    """Removes tokens (JWTs, ``?token=``, presigned URLs' signatures and upload policies),
+    bcrypt hashes, password and secret fields, and the
     run's known secrets (the stage's signing key, the passwords the suite used) from text."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:

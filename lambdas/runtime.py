@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # imported where used: a function that needs no AWS never loa
     from lambdas.domain.connections import ConnectionStore
     from lambdas.domain.dispatch import Dispatcher
     from lambdas.domain.fanout import Poster
+    from lambdas.domain.media import MediaStore
     from lambdas.domain.messages import MessageStore
     from lambdas.domain.receipts import ReceiptStore
     from lambdas.domain.rooms import UserRooms
@@ -25,6 +26,7 @@ __all__ = [
     "connections",
     "dispatcher",
     "jwt_secret",
+    "media",
     "messages",
     "poster",
     "receipts",
@@ -37,7 +39,7 @@ __all__ = [
 ]
 
 
-def _client(service: str, **kwargs: Any) -> Any:
+def _client(service: str, config_s3: dict[str, str] | None = None, **kwargs: Any) -> Any:
     import boto3
     from botocore.config import Config
 
@@ -46,6 +48,8 @@ def _client(service: str, **kwargs: Any) -> Any:
         read_timeout=5,
         retries={"total_max_attempts": 3, "mode": "standard"},
         max_pool_connections=50,
+        signature_version="s3v4" if service == "s3" else None,
+        s3=config_s3,
     )
     return boto3.client(service, config=config, **kwargs)
 
@@ -121,6 +125,30 @@ def user_rooms() -> UserRooms:
     return UserRooms(_dynamodb(), s.chats_table, s.max_rooms)
 
 
+@functools.cache
+def media() -> MediaStore:
+    """The media bucket. Uploads and downloads are presigned with SigV4 for the bucket's
+    regional virtual-host name (``{bucket}.s3.{region}.amazonaws.com``): the name the media
+    CDN forwards to, so a download's signature holds through it."""
+    from lambdas.domain.media import MediaStore
+
+    s = settings()
+    s.require("media_bucket")
+    s3 = _client(
+        "s3",
+        config_s3={"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"},
+    )
+    return MediaStore(
+        s3,
+        s.media_bucket,
+        s.media_content_types,
+        s.media_max_bytes,
+        s.media_upload_ttl_seconds,
+        s.media_download_ttl_seconds,
+        s.media_download_url,
+    )
+
+
 def jwt_secret() -> str:
     """The signing key: ``CHATSTACK_JWT_SECRET``, else the SSM SecureString it names.
 
@@ -146,7 +174,7 @@ def _parameter(name: str, version: str | None) -> str:
 def reset() -> None:
     """Forget every client, store, setting and key: the next use builds them anew, as in a
     new container (for tests)."""
-    cached = (settings, _dynamodb, users, connections, messages, _parameter, poster)
+    cached = (settings, _dynamodb, users, connections, messages, media, _parameter, poster)
     for function in (*cached, chats, user_rooms, shard_claims, dispatcher, receipts, typing_gate):
         function.cache_clear()
 

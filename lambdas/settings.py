@@ -25,6 +25,12 @@
 | ``CHATSTACK_RECEIPTS_FANOUT_MAX`` | 20 (2-99) | receipts, presence: largest chat told live |
 | ``CHATSTACK_TYPING_INTERVAL_MS`` | 2000 (100-60000) | typing: one per state, user, chat |
 | ``CHATSTACK_PRESENCE_MAX_CHATS`` | 50 (1-500) | $connect, $disconnect: chats told |
+| ``CHATSTACK_MEDIA_BUCKET`` | — | POST /upload-url, sendMessage, getAttachmentUrl |
+| ``CHATSTACK_MEDIA_CONTENT_TYPES`` | images, PDF, text | POST /upload-url: accepted types |
+| ``CHATSTACK_MEDIA_MAX_BYTES`` | 10485760 (10 MiB) | POST /upload-url: the largest file |
+| ``CHATSTACK_MEDIA_UPLOAD_TTL_SECONDS`` | 300 (1-900) | POST /upload-url: an upload URL's life |
+| ``CHATSTACK_MEDIA_DOWNLOAD_TTL_SECONDS`` | 300 (1-900) | getAttachmentUrl: a download URL's life |
+| ``CHATSTACK_MEDIA_DOWNLOAD_URL`` | — | getAttachmentUrl: the media CDN downloads go through |
 
 Chats of at most ``RECEIPTS_FANOUT_MAX`` participants get receipt frames (larger ones: counts
 on request), and presence goes to the participants of such groups; presence goes to the
@@ -38,8 +44,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lambdas.contract.errors import ConfigurationError
+from lambdas.contract.media import (
+    DEFAULT_CONTENT_TYPES,
+    DEFAULT_MAX_BYTES,
+    MediaPolicy,
+    parse_content_types,
+)
 
-__all__ = ["MIN_BCRYPT_ROUNDS", "Settings"]
+__all__ = ["MAX_MEDIA_URL_TTL_SECONDS", "MIN_BCRYPT_ROUNDS", "Settings"]
 
 MIN_BCRYPT_ROUNDS = 10
 
@@ -68,6 +80,20 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _content_types(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name)
+    if not raw:
+        return DEFAULT_CONTENT_TYPES
+    try:
+        return parse_content_types(raw.split(","))
+    except ValueError as exc:
+        raise ConfigurationError(f"{name}: {exc}") from None
+
+
+# A presigned URL is a bearer credential: the contract lets it live a few minutes at most.
+MAX_MEDIA_URL_TTL_SECONDS = 900
+
+
 @dataclass(frozen=True)
 class Settings:
     users_table: str = ""
@@ -93,6 +119,16 @@ class Settings:
     receipts_fanout_max: int = 20
     typing_interval_ms: int = 2000
     presence_max_chats: int = 50
+    media_bucket: str = ""
+    media_content_types: tuple[str, ...] = DEFAULT_CONTENT_TYPES
+    media_max_bytes: int = DEFAULT_MAX_BYTES
+    media_upload_ttl_seconds: int = 300
+    media_download_ttl_seconds: int = 300
+    media_download_url: str | None = None
+
+    @property
+    def media_policy(self) -> MediaPolicy:
+        return MediaPolicy(self.media_content_types, self.media_max_bytes)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -135,6 +171,16 @@ class Settings:
                 env, "CHATSTACK_TYPING_INTERVAL_MS", 2000, minimum=100, maximum=60000
             ),
             presence_max_chats=_int(env, "CHATSTACK_PRESENCE_MAX_CHATS", 50, maximum=500),
+            media_bucket=env.get("CHATSTACK_MEDIA_BUCKET", ""),
+            media_content_types=_content_types(env, "CHATSTACK_MEDIA_CONTENT_TYPES"),
+            media_max_bytes=_int(env, "CHATSTACK_MEDIA_MAX_BYTES", DEFAULT_MAX_BYTES),
+            media_upload_ttl_seconds=_int(
+                env, "CHATSTACK_MEDIA_UPLOAD_TTL_SECONDS", 300, maximum=MAX_MEDIA_URL_TTL_SECONDS
+            ),
+            media_download_ttl_seconds=_int(
+                env, "CHATSTACK_MEDIA_DOWNLOAD_TTL_SECONDS", 300, maximum=MAX_MEDIA_URL_TTL_SECONDS
+            ),
+            media_download_url=env.get("CHATSTACK_MEDIA_DOWNLOAD_URL") or None,
         )
 
     def require(self, *names: str) -> None:

@@ -254,9 +254,9 @@ class ChatClient:
             self.ctx.receipts.joined(self.member, room, now)
         return error is None
 
-    def send(self, room: str) -> None:
+    def send(self, room: str, attachments: list[dict[str, Any]] | None = None) -> None:
         """Send one message to ``room`` (a room's id, or ``chat:{chatId}``) carrying the send
-        time; its ack is measured on arrival."""
+        time (and ``attachments``, uploads of this user); its ack is measured on arrival."""
         if self._ws is None:
             return
         key = f"{self.ctx.run_id}.{self.ctx.node}.{self.member}.{next(self._seq)}"
@@ -268,7 +268,14 @@ class ChatClient:
             if room.startswith(CHAT_PREFIX)
             else {"roomId": room}
         )
-        frame = {"action": "sendMessage", **target, "message": text, "clientMessageId": key}
+        frame: dict[str, Any] = {
+            "action": "sendMessage",
+            **target,
+            "message": text,
+            "clientMessageId": key,
+        }
+        if attachments:
+            frame["attachments"] = attachments
         self._acks[key] = (sent_at, time.perf_counter())
         try:
             self._ws.send(json.dumps(frame))

@@ -108,11 +108,11 @@ class ChatUser(User):
         self._failures += 1
         return False
 
-    def say(self, room: str) -> None:
+    def say(self, room: str, attachments: list[dict[str, Any]] | None = None) -> None:
         """Send one message to ``room`` (not while the run drains its deliveries)."""
         if self.client is None or not self.harness.may_send:
             return
-        self.client.send(room)
+        self.client.send(room, attachments)
         self.client.expire_acks()
 
     def hang_up(self, wait: float = 1.0) -> None:

@@ -15,6 +15,9 @@ Scenarios (``--tags``, default ``fanout``; or name the user classes):
   give one chat; the rest groups of ``--group-size``); each chat has its books (every
   participant's connection owes each message), and a message from a chat the user is not in
   fails (privacy).
+- ``media``: users spread over ``--rooms`` rooms; ``--attachment-share`` of their messages
+  carry a file they first upload (``POST /upload-url``, then a presigned POST of
+  ``--upload-bytes`` to the storage), the rest are text.
 - ramp: ``locust -f loadtests/ramp.py`` steps fan-out users up and reports the knee.
 
 The run ends with a verdict table; the exit code is 1 when a threshold fails. See README.md.
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import requests
 from locust import events, tag, task
 
 if __package__ in (None, ""):  # Locust imports this file by path, as a top-level module
@@ -36,6 +40,7 @@ if __package__ in (None, ""):  # Locust imports this file by path, as a top-leve
 from loadtests import harness
 from loadtests.chat_slots import ChatSlots, Slot, create_chat, identity_of
 from loadtests.chat_user import ChatUser
+from loadtests.media_upload import png_of_size, upload
 
 harness.install(events)
 
@@ -177,3 +182,34 @@ class ChatsUser(ChatUser):
             slot.done.wait(timeout=min(self.interval(), self.options.chat_setup_timeout))
             return
         self.say(self.chat)
+
+
+class MediaUser(ChatUser):
+    """Talks in one of many rooms; part of its messages carry an image it uploads first."""
+
+    scenario = "media"
+
+    def on_start(self) -> None:
+        self.uploads = requests.Session()
+        self.file = png_of_size(self.options.upload_bytes)
+        super().on_start()
+
+    def choose_rooms(self) -> list[str]:
+        return [self.harness.spread_room("media", self.options.rooms)]
+
+    def interval(self) -> float:
+        return 1.0 / self.options.send_rate
+
+    @tag("media")
+    @task
+    def talk(self) -> None:
+        if not self.ensure_connected() or not self.harness.may_send:
+            return
+        if random.random() >= self.options.attachment_share:
+            self.say(self.rooms[0])
+            return
+        rest_url = self.environment.host or ""
+        fire = self.environment.events.request.fire
+        attached = upload(self.uploads, rest_url, self.token or "", self.file, fire)
+        if attached is not None:
+            self.say(self.rooms[0], [attached])

@@ -64,6 +64,20 @@ def add_arguments(parser: Any) -> None:
     )
     _add(
         parser,
+        "--attachment-share",
+        "media: the share (0-1) of messages that carry an uploaded file",
+        type=float,
+        default=0.5,
+    )
+    _add(
+        parser,
+        "--upload-bytes",
+        "media: the size of each uploaded file (a PNG, within the stage's 10 MiB limit)",
+        type=int,
+        default=32 * 1024,
+    )
+    _add(
+        parser,
         "--hold-until-connected",
         "talking users stay quiet until every user of their process is connected and in its "
         "rooms, so latencies and delivery are those of the steady state",

@@ -36,6 +36,9 @@ def _up(args: argparse.Namespace) -> int:
         "dynamodb_endpoint",
         "max_unread_bytes",
         "heartbeat",
+        "media_port",
+        "media_url_ttl",
+        "lifecycle_day",
     ):
         value = getattr(args, name)
         if value is not None:
@@ -59,6 +62,12 @@ def _up(args: argparse.Namespace) -> int:
     if config.dynamodb not in ("local", "moto"):
         print("chatstack: --dynamodb must be local or moto", file=sys.stderr)
         return 2
+    if config.media_url_ttl is not None and not 1 <= config.media_url_ttl <= 900:
+        print("chatstack: --media-url-ttl must be 1-900 seconds", file=sys.stderr)
+        return 2
+    if config.lifecycle_day <= 0:
+        print("chatstack: --lifecycle-day must be above 0 seconds", file=sys.stderr)
+        return 2
     if config.bcrypt_rounds < 10:
         print("chatstack: --bcrypt-rounds must be at least 10", file=sys.stderr)
         return 2
@@ -80,6 +89,7 @@ def _up(args: argparse.Namespace) -> int:
             print(f"REST API:      {stage.urls.rest_url}", flush=True)
             print(f"WebSocket API: {stage.urls.ws_url}", flush=True)
             print(f"Web app:       {stage.urls.web_url}", flush=True)
+            print(f"Media (S3):    {stage.urls.s3_url}", flush=True)
             print("Press Ctrl-C to stop.", flush=True)
         await task
 
@@ -108,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--rest-port", type=int, help="REST API port (default 8000; 0 = any free)")
     up.add_argument("--ws-port", type=int, help="WebSocket API port (default 8001; 0 = any free)")
     up.add_argument("--web-port", type=int, help="web app port (default 8002; 0 = any free)")
+    up.add_argument(
+        "--media-port",
+        type=int,
+        help="the S3 endpoint's port (default 0 = any free: the app learns it from the API)",
+    )
     up.add_argument("--stage-file", help="write the stage URLs here as JSON")
     up.add_argument("--bcrypt-rounds", type=int, help="bcrypt cost (default 12, minimum 10)")
     up.add_argument("--token-ttl-seconds", type=int, help="token lifetime (default 86400)")
@@ -173,6 +188,17 @@ def main(argv: list[str] | None = None) -> int:
         "--dynamodb-data-dir",
         help="keep DynamoDB Local's tables on disk in this folder (they survive its restart; "
         "default: in memory)",
+    )
+    up.add_argument(
+        "--media-url-ttl",
+        type=int,
+        help="seconds presigned upload and download URLs work (default 300; 1-900)",
+    )
+    up.add_argument(
+        "--lifecycle-day",
+        type=float,
+        help="seconds in a day of the media bucket's lifecycle rules (default 86400: "
+        "unattached uploads go after a day)",
     )
     up.set_defaults(run=_up)
     commands.add_parser(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STACK_FILE", "Function", "Stack", "Stream", "Table", "load"]
+__all__ = ["STACK_FILE", "Bucket", "Function", "Stack", "Stream", "Table", "load"]
 
 STACK_FILE = Path(__file__).with_name("stack.json")
 
@@ -61,6 +61,63 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Bucket:
+    """An S3 bucket of the stack: its functions may act on objects under ``upload_prefix``;
+    browsers may reach it from the web origin with ``cors_methods``; ``lifecycle`` rules
+    (``prefix``, ``tags``, ``expiration_days``, ``abort_incomplete_multipart_upload_days``)."""
+
+    logical_name: str
+    env: str
+    upload_prefix: str
+    cors_methods: list[str]
+    lifecycle: list[dict[str, Any]]
+
+    def bucket_name(self, prefix: str) -> str:
+        return f"{prefix}-{self.logical_name}"
+
+    def lifecycle_configuration(self) -> dict[str, Any]:
+        """S3's ``LifecycleConfiguration`` of these rules, as PutBucketLifecycleConfiguration
+        takes it."""
+        rules = []
+        for rule in self.lifecycle:
+            tags = [{"Key": k, "Value": v} for k, v in rule.get("tags", {}).items()]
+            prefix = rule.get("prefix", "")
+            if tags:
+                conditions: dict[str, Any] = {"Tags": tags}
+                if prefix:
+                    conditions["Prefix"] = prefix
+                if len(tags) == 1 and not prefix:
+                    found: dict[str, Any] = {"Tag": tags[0]}
+                else:
+                    found = {"And": conditions}
+            else:
+                found = {"Prefix": prefix}
+            entry: dict[str, Any] = {"ID": rule["id"], "Status": "Enabled", "Filter": found}
+            if "expiration_days" in rule:
+                entry["Expiration"] = {"Days": rule["expiration_days"]}
+            if "abort_incomplete_multipart_upload_days" in rule:
+                entry["AbortIncompleteMultipartUpload"] = {
+                    "DaysAfterInitiation": rule["abort_incomplete_multipart_upload_days"]
+                }
+            rules.append(entry)
+        return {"Rules": rules}
+
+    def cors_configuration(self, origins: list[str]) -> dict[str, Any]:
+        """S3's ``CORSConfiguration``: the web origin(s) alone may call ``cors_methods``."""
+        return {
+            "CORSRules": [
+                {
+                    "AllowedOrigins": origins,
+                    "AllowedMethods": self.cors_methods,
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag"],
+                    "MaxAgeSeconds": 600,
+                }
+            ]
+        }
+
+
+@dataclass(frozen=True)
 class Function:
     name: str
     handler: str
@@ -68,6 +125,8 @@ class Function:
     env: list[str]
     memory_mb: int
     timeout_s: int
+    # S3 actions on each bucket's upload prefix (``stack.json`` ``buckets``), as IAM names them.
+    buckets: dict[str, list[str]] = field(default_factory=dict)
     # Invoked asynchronously (the fan-out function): Lambda's retries of a failed invocation
     # and how long an event may wait, as ``aws_lambda_function_event_invoke_config`` sets them.
     async_invoke: dict[str, int] | None = None
@@ -102,6 +161,7 @@ class Stack:
     rest_routes: list[dict[str, str]]
     websocket_routes: dict[str, str]
     streams: list[Stream]
+    buckets: dict[str, Bucket] = field(default_factory=dict)
 
     def table_name(self, prefix: str, logical_name: str) -> str:
         return f"{prefix}-{logical_name}"
@@ -116,4 +176,7 @@ def load(path: Path = STACK_FILE) -> Stack:
         rest_routes=raw["rest_routes"],
         websocket_routes=raw["websocket"]["routes"],
         streams=[Stream(**spec) for spec in raw["streams"]],
+        buckets={
+            name: Bucket(logical_name=name, **spec) for name, spec in raw.get("buckets", {}).items()
+        },
     )

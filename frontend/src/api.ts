@@ -194,3 +194,51 @@ export class Api {
     return parseChat(await this.send(`/chats/${encodeURIComponent(chatId)}/read`, { seq }));
   }
 }
+
+/** A presigned upload (POST /upload-url): POST ``fields`` then the file to ``url``. */
+export interface UploadGrant {
+  key: string;
+  url: string;
+  method: "POST";
+  fields: Record<string, string>;
+  expiresAt: number;
+}
+
+export function requestUpload(restUrl: string, token: string, file: File | Blob, name: string): Promise<UploadGrant> {
+  return request<UploadGrant>(restUrl, "/upload-url", {
+    method: "POST",
+    token,
+    body: { contentType: file.type, size: file.size, name },
+  });
+}
+
+/**
+ * Send the file to the storage with the grant's form (S3's "POST Object": the fields, then the
+ * file last), reporting progress from 0 to 1. XMLHttpRequest, as fetch reports no upload progress.
+ */
+export function uploadFile(
+  grant: UploadGrant,
+  file: File | Blob,
+  onProgress: (fraction: number) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(grant.fields)) form.append(name, value);
+    form.append("file", file);
+    const request = new XMLHttpRequest();
+    request.open("POST", grant.url);
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
+    };
+    request.onload = () => {
+      if (request.status >= 200 && request.status < 300) {
+        onProgress(1);
+        resolve();
+      } else {
+        reject(new ApiError("UPLOAD_REFUSED", `The storage refused the file (HTTP ${request.status}).`));
+      }
+    };
+    request.onerror = () => reject(new ApiError("NETWORK_ERROR", "The upload failed: check your connection."));
+    request.send(form);
+  });
+}

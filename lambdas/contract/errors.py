@@ -16,6 +16,10 @@
     ├── NotAGroup                  NOT_A_GROUP           409
     ├── TooManyParticipants        TOO_MANY_PARTICIPANTS 409
     ├── RateLimited                RATE_LIMITED          429  (typing, faster than allowed)
+    ├── FileTooLarge               FILE_TOO_LARGE        413  (media)
+    ├── UnsupportedMediaType       UNSUPPORTED_MEDIA_TYPE 415 (media)
+    ├── AttachmentNotFound         ATTACHMENT_NOT_FOUND  404  (media)
+    ├── AttachmentMismatch         ATTACHMENT_MISMATCH   409  (media)
     ├── InternalError              INTERNAL_ERROR        500
     └── ConfigurationError         INTERNAL_ERROR        500  (a bad CHATSTACK_* setting)
 
@@ -26,10 +30,13 @@ answered as ``INTERNAL_ERROR`` without one.
 from __future__ import annotations
 
 __all__ = [
+    "AttachmentMismatch",
+    "AttachmentNotFound",
     "ChatError",
     "ChatNotFound",
     "ConfigurationError",
     "EmailTaken",
+    "FileTooLarge",
     "InternalError",
     "InvalidCredentials",
     "InvalidJson",
@@ -40,6 +47,7 @@ __all__ = [
     "TooManyRooms",
     "Unauthorized",
     "UnknownAction",
+    "UnsupportedMediaType",
     "UserNotFound",
     "ValidationFailed",
 ]
@@ -120,6 +128,29 @@ class RateLimited(ChatError):
     """A signal sent faster than the stage allows (typing, per user and chat)."""
 
     code, status, default_message = "RATE_LIMITED", 429, "too many signals; slow down"
+
+
+class FileTooLarge(ChatError):
+    code, status, default_message = "FILE_TOO_LARGE", 413, "the file is too large"
+
+
+class UnsupportedMediaType(ChatError):
+    code, status = "UNSUPPORTED_MEDIA_TYPE", 415
+    default_message = "files of this type are not accepted"
+
+
+class AttachmentNotFound(ChatError):
+    """No such upload of the sender's (another user's key gets the same answer), or no such
+    attachment in the room asked about."""
+
+    code, status, default_message = "ATTACHMENT_NOT_FOUND", 404, "no such attachment"
+
+
+class AttachmentMismatch(ChatError):
+    """The stored upload is not what the message declares (its type or size differ)."""
+
+    code, status = "ATTACHMENT_MISMATCH", 409
+    default_message = "the attachment does not match its upload"
 
 
 class InternalError(ChatError):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdas.contract.errors import ChatError
+from lambdas.contract.media import Attachment
 
 # API Gateway delivers a WebSocket message of at most 128 KB (a route's reply included). A
 # history page stops below it — whether a KB is 1,000 or 1,024 bytes — and says so through
@@ -16,6 +17,7 @@ HISTORY_FRAME_MAX_BYTES = 120_000
 __all__ = [
     "HISTORY_FRAME_MAX_BYTES",
     "Message",
+    "ack_attachment_url",
     "ack_room",
     "ack_send",
     "chat_added_frame",
@@ -43,6 +45,7 @@ class Message:
     client_message_id: str | None = None
     chat_id: str | None = None
     seq: int | None = None
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def target(self) -> tuple[str, str]:
@@ -53,6 +56,8 @@ class Message:
         return "roomId", self.room_id
 
     def to_wire(self) -> dict[str, Any]:
+        """The message's fields; ``attachments`` only when it has some (profile ``media``), so
+        a text message is the same on every stage."""
         field, target = self.target
         wire: dict[str, Any] = {
             "messageId": self.message_id,
@@ -65,6 +70,8 @@ class Message:
         }
         if self.chat_id is not None:
             wire["seq"] = self.seq
+        if self.attachments:
+            wire["attachments"] = [a.to_wire() for a in self.attachments]
         return wire
 
 
@@ -98,6 +105,23 @@ def ack_send(message: Message, *, duplicate: bool) -> dict[str, Any]:
     if message.chat_id is not None:
         ack["seq"] = message.seq
     return ack
+
+
+def ack_attachment_url(
+    target: tuple[str, str], key: str, url: str, expires_at: int
+) -> dict[str, Any]:
+    """The answer to ``getAttachmentUrl`` about a file of a room or a chat (``target``:
+    ``("roomId", id)`` or ``("chatId", id)``): a short-lived URL of the file, valid until
+    ``expires_at`` (epoch milliseconds)."""
+    field, target_id = target
+    return {
+        "type": "ack",
+        "action": "getAttachmentUrl",
+        field: target_id,
+        "key": key,
+        "url": url,
+        "expiresAt": expires_at,
+    }
 
 
 def history_frame(

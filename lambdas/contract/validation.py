@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdas.contract.errors import InvalidJson, UnknownAction, ValidationFailed
+from lambdas.contract.media import (
+    Attachment,
+    AttachmentUrlRequest,
+    attachment_key_of,
+    parse_attachments,
+)
 
 __all__ = [
     "ACTIONS",
@@ -25,6 +31,7 @@ __all__ = [
     "history_page",
     "is_text",
     "parse_action",
+    "parse_attachment_url",
     "parse_history",
     "parse_json_object",
     "parse_login",
@@ -33,7 +40,15 @@ __all__ = [
     "parse_signup",
 ]
 
-ACTIONS = ("sendMessage", "getMessages", "joinRoom", "leaveRoom", "receipt", "typing")
+ACTIONS = (
+    "sendMessage",
+    "getMessages",
+    "joinRoom",
+    "leaveRoom",
+    "receipt",
+    "typing",
+    "getAttachmentUrl",
+)
 MAX_EMAIL_CHARS = 254
 MIN_PASSWORD_CHARS = 8
 MAX_PASSWORD_BYTES = 72  # bcrypt ignores (bcrypt 5 refuses) anything longer
@@ -74,6 +89,7 @@ class SendRequest:
     message: str
     client_message_id: str | None
     chat_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -217,6 +233,14 @@ def _target(frame: dict[str, Any]) -> tuple[str | None, str | None]:
     return None, chat_id_of(frame["chatId"])
 
 
+def parse_attachment_url(frame: dict[str, Any]) -> AttachmentUrlRequest:
+    """Validate a ``getAttachmentUrl`` frame (a file of a room, or of a chat)."""
+    room_id, chat_id = _target(frame)
+    return AttachmentUrlRequest(
+        room_id=room_id, key=attachment_key_of(frame.get("key")), chat_id=chat_id
+    )
+
+
 def parse_room(frame: dict[str, Any]) -> RoomRequest:
     """Validate a ``joinRoom`` or ``leaveRoom`` frame."""
     return RoomRequest(room_id=_room_id(frame))
@@ -225,8 +249,10 @@ def parse_room(frame: dict[str, Any]) -> RoomRequest:
 def parse_send(frame: dict[str, Any]) -> SendRequest:
     """Validate a ``sendMessage`` frame (to a room, or to a chat)."""
     room_id, chat_id = _target(frame)
-    message = _text(frame, "message")
-    if not 1 <= len(message) <= MAX_MESSAGE_CHARS:
+    attachments = parse_attachments(frame)
+    # With attachments the text is optional (absent or empty); without, it is the message.
+    message = "" if attachments and frame.get("message") is None else _text(frame, "message")
+    if not (0 if attachments else 1) <= len(message) <= MAX_MESSAGE_CHARS:
         raise ValidationFailed(f"message must be 1-{MAX_MESSAGE_CHARS} characters", field="message")
     client_message_id = frame.get("clientMessageId")
     if client_message_id is not None and (
@@ -238,7 +264,11 @@ def parse_send(frame: dict[str, Any]) -> SendRequest:
             field="clientMessageId",
         )
     return SendRequest(
-        room_id=room_id, message=message, client_message_id=client_message_id, chat_id=chat_id
+        room_id=room_id,
+        message=message,
+        client_message_id=client_message_id,
+        chat_id=chat_id,
+        attachments=attachments,
     )
 
 

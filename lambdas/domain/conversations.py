@@ -3,6 +3,8 @@ to it, read its history. The stores check participation; this module names the p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lambdas.contract.chats import (
     ChatDetail,
     DirectChatRequest,
@@ -64,9 +66,11 @@ def send_to_chat(
     messages: MessageStore,
     connection_id: str,
     request: SendRequest,
+    before_storing: Callable[[str], None] = lambda user_id: None,
 ) -> tuple[Message, bool]:
     """Store a message to a chat the connection's user is in; returns it and whether it
-    repeats an earlier ``clientMessageId``.
+    repeats an earlier ``clientMessageId``. ``before_storing(user_id)`` runs once the user is
+    known to be a participant (the media profile checks the attachments there).
 
     Raises:
         ChatNotFound: no such chat, or the user is not (or no longer) a participant.
@@ -75,6 +79,7 @@ def send_to_chat(
     chat_id = request.chat_id
     who = connections.identity(connection_id)
     chats.member(chat_id, who.user_id)
+    before_storing(who.user_id)
     return messages.put(
         None,
         who.user_id,
@@ -83,6 +88,7 @@ def send_to_chat(
         request.client_message_id,
         chat_id=chat_id,
         next_seq=lambda: chats.next_seq(chat_id),
+        attachments=request.attachments,
     )
 
 

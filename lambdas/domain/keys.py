@@ -9,6 +9,7 @@ from __future__ import annotations
 from lambdas.contract.validation import email_identity
 
 __all__ = [
+    "attachment_key",
     "chat_meta_key",
     "chat_partition",
     "connection_key",
@@ -121,3 +122,9 @@ def typing_gate_key(chat_id: str, user_id: str, state: str) -> dict[str, dict[st
     """Connections table: when a user may next send a typing ``state`` to a chat (a rate limit,
     expiring with the table's TTL)."""
     return {"pk": {"S": f"typing#{chat_id}#{user_id}"}, "sk": {"S": state}}
+
+
+def attachment_key(object_key: str, partition: str) -> dict[str, dict[str, str]]:
+    """Messages table: one uploaded file posted in one room or chat (``partition``: its
+    ``room_partition`` or ``chat_partition``), which tells who may download it."""
+    return {"pk": {"S": f"attachment#{object_key}"}, "sk": {"S": partition}}

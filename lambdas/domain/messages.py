@@ -18,9 +18,11 @@ from dataclasses import replace
 from typing import Any
 
 from lambdas.contract.frames import HISTORY_FRAME_MAX_BYTES, Message, encode, history_frame
+from lambdas.contract.media import Attachment
 from lambdas.domain import keys
 
 __all__ = [
+    "ATTACHMENT_KIND",
     "MESSAGE_KIND",
     "MessageStore",
     "fit_history_page",
@@ -29,6 +31,28 @@ __all__ = [
 ]
 
 MESSAGE_KIND = "message"
+ATTACHMENT_KIND = "attachment"
+
+
+def _attachments_from_item(item: dict[str, Any]) -> tuple[Attachment, ...]:
+    return tuple(
+        Attachment(
+            key=entry["M"]["key"]["S"],
+            content_type=entry["M"]["contentType"]["S"],
+            size=int(entry["M"]["size"]["N"]),
+            name=entry["M"]["name"]["S"],
+        )
+        for entry in item.get("attachments", {}).get("L", [])
+    )
+
+
+def _attachment_item(attachment: Attachment) -> dict[str, Any]:
+    return {
+        "key": {"S": attachment.key},
+        "contentType": {"S": attachment.content_type},
+        "size": {"N": str(attachment.size)},
+        "name": {"S": attachment.name},
+    }
 
 
 def message_from_item(item: dict[str, Any]) -> Message:
@@ -45,7 +69,16 @@ def message_from_item(item: dict[str, Any]) -> Message:
         client_message_id=client_message_id,
         chat_id=item.get("chatId", {}).get("S"),
         seq=int(seq) if seq is not None else None,
+        attachments=_attachments_from_item(item),
     )
+
+
+def _place(room_id: str | None, chat_id: str | None) -> str:
+    """The partition of a room, or of a chat when ``chat_id`` is given."""
+    if chat_id is not None:
+        return keys.chat_partition(chat_id)
+    assert room_id is not None, "a room or a chat"
+    return keys.room_partition(room_id)
 
 
 def _partition(message: Message) -> str:
@@ -77,6 +110,8 @@ def message_item(message: Message) -> dict[str, Any]:
         item["seq"] = {"N": str(message.seq)}
     if message.client_message_id is not None:
         item["clientMessageId"] = {"S": message.client_message_id}
+    if message.attachments:
+        item["attachments"] = {"L": [{"M": _attachment_item(a)} for a in message.attachments]}
     return item
 
 
@@ -127,6 +162,7 @@ class MessageStore:
         *,
         chat_id: str | None = None,
         next_seq: Callable[[], int] | None = None,
+        attachments: tuple[Attachment, ...] = (),
     ) -> tuple[Message, bool]:
         """Store a message to ``room_id`` (or to ``chat_id``, numbered by ``next_seq``); returns
         it and whether it repeats an earlier ``clientMessageId``.
@@ -146,6 +182,7 @@ class MessageStore:
             timestamp=timestamp,
             client_message_id=client_message_id,
             chat_id=chat_id,
+            attachments=attachments,
         )
         if client_message_id is None:
             message = self._numbered(message, next_seq)
@@ -218,6 +255,46 @@ class MessageStore:
             return numbered, False
         stored = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)["Item"]
         return message_from_item(stored), True
+
+    def record_attachments(
+        self,
+        room_id: str | None,
+        attachments: tuple[Attachment, ...],
+        *,
+        chat_id: str | None = None,
+    ) -> None:
+        """Note that each of ``attachments`` is posted in ``room_id`` (or ``chat_id``): its
+        members (participants) may download it. Written before the message, so a stored
+        message's files are always downloadable."""
+        place = _place(room_id, chat_id)
+        for attachment in attachments:
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    **keys.attachment_key(attachment.key, place),
+                    "kind": {"S": ATTACHMENT_KIND},
+                    **_attachment_item(attachment),
+                },
+            )
+
+    def attachment(
+        self, room_id: str | None, object_key: str, *, chat_id: str | None = None
+    ) -> Attachment | None:
+        """The attachment ``object_key`` as posted in ``room_id`` (or ``chat_id``), or None if
+        it never was."""
+        item = self._db.get_item(
+            TableName=self._table,
+            Key=keys.attachment_key(object_key, _place(room_id, chat_id)),
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return None
+        return Attachment(
+            key=item["key"]["S"],
+            content_type=item["contentType"]["S"],
+            size=int(item["size"]["N"]),
+            name=item["name"]["S"],
+        )
 
     def history(
         self, room_id: str | None, limit: int, before: str | None, *, chat_id: str | None = None

@@ -65,6 +65,9 @@ class StageConfig:
     rest_port: int = 8000
     ws_port: int = 8001
     web_port: int = 8002
+    # The S3 endpoint (moto behind S3's checks): a free port unless given; the app never needs
+    # to be told it (upload and download URLs carry it).
+    media_port: int = 0
     stage_file: Path | None = None
     table_prefix: str = "chatstack-local"
     jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32))
@@ -113,6 +116,10 @@ class StageConfig:
     # DynamoDB Local's tables on disk (they then outlive its process); None: in memory.
     dynamodb_data_dir: Path | None = None
     faults: Path | None = None  # a fault plan (reference_stack/local/faults.py)
+    # Presigned upload and download URLs' validity (None: the functions' default, 300 s).
+    media_url_ttl: int | None = None
+    # The length of a lifecycle rule's "day" (S3: 86,400 s); shorter to see expiry in tests.
+    lifecycle_day: float = 86400.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StageConfig:
@@ -124,6 +131,8 @@ class StageConfig:
             rest_port=_env_int(env, "CHATSTACK_LOCAL_REST_PORT", 8000),
             ws_port=_env_int(env, "CHATSTACK_LOCAL_WS_PORT", 8001),
             web_port=_env_int(env, "CHATSTACK_LOCAL_WEB_PORT", 8002),
+            media_port=_env_int(env, "CHATSTACK_LOCAL_MEDIA_PORT", 0),
+            lifecycle_day=_env_float(env, "CHATSTACK_LOCAL_LIFECYCLE_DAY", 86400.0),
             bcrypt_rounds=_env_int(env, "CHATSTACK_BCRYPT_ROUNDS", 12),
             token_ttl_seconds=_env_int(env, "CHATSTACK_TOKEN_TTL_SECONDS", 86400),
             idle_timeout=_env_float(env, "CHATSTACK_LOCAL_IDLE_TIMEOUT", 600.0),
@@ -150,6 +159,8 @@ class StageConfig:
             config.faults = Path(env["CHATSTACK_LOCAL_FAULTS"])
         if env.get("CHATSTACK_LOCAL_DYNAMODB_DATA_DIR"):
             config.dynamodb_data_dir = Path(env["CHATSTACK_LOCAL_DYNAMODB_DATA_DIR"])
+        if env.get("CHATSTACK_LOCAL_MEDIA_URL_TTL"):
+            config.media_url_ttl = int(env["CHATSTACK_LOCAL_MEDIA_URL_TTL"])
         if env.get("CHATSTACK_JWT_SECRET"):
             config.jwt_secret = env["CHATSTACK_JWT_SECRET"]
         if env.get("CHATSTACK_LOCAL_STAGE_FILE"):

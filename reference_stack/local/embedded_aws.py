@@ -132,6 +132,62 @@ def _serve(host: str, port: int, ports: Any) -> None:
     server.serve_forever()
 
 
+class _MotoProcess:
+    """One moto server in a process of its own, on the same port across restarts."""
+
+    def __init__(self, host: str, name: str) -> None:
+        self._host, self._name = host, name
+        self._process: Any = None
+        self._receiving: Any = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    def spawn(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._receiving, sending = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_serve, args=(self._host, self.port, sending), name=self._name, daemon=True
+        )
+        self._process.start()
+
+    def started(self) -> None:
+        """Wait until the spawned server listens.
+
+        Raises:
+            StartFailed: it died or took over a minute.
+        """
+        deadline = time.monotonic() + 60
+        while not self._receiving.poll(0.1):
+            if not self._process.is_alive() or time.monotonic() > deadline:
+                raise StartFailed(
+                    f"the embedded AWS ({self._name}) did not start "
+                    f"(exit code {self._process.exitcode})"
+                )
+        self.port = int(self._receiving.recv())
+
+    def dead(self) -> bool:
+        return self._process is not None and not self._process.is_alive()
+
+    def exit_code(self) -> int | None:
+        return self._process.exitcode if self._process is not None else None
+
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.join(10)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.join(timeout=10)
+
+
 class EmbeddedAws:
     """moto's server, in a process of its own, and the tables of a stack.
 
@@ -154,7 +210,10 @@ class EmbeddedAws:
             choices = ", ".join(DYNAMODB_BACKENDS)
             raise ValueError(f"dynamodb must be one of {choices}, got {dynamodb!r}")
         self._host = host
-        self._process: Any = None
+        self._moto = _MotoProcess(host, "embedded-aws")
+        # S3 in a moto of its own: its files live in that process's memory, so it cannot be
+        # restarted without losing them, while the other moto holds nothing and can.
+        self._s3 = _MotoProcess(host, "embedded-s3")
         self.backend = dynamodb
         self.shared_dynamodb = dynamodb == "local" and dynamodb_endpoint is not None
         self._dynamodb_local = (
@@ -162,8 +221,8 @@ class EmbeddedAws:
             if dynamodb == "local" and dynamodb_endpoint is None
             else None
         )
-        self._moto_port = 0
         self.endpoint_url = ""
+        self.s3_url = ""  # moto's S3 itself (the stage's clients use the S3 front before it)
         self.dynamodb_url = dynamodb_endpoint if self.shared_dynamodb else ""
         self.dynamodb_via: str | None = None  # a proxy the stage's clients reach DynamoDB by
         # DynamoDB Local deletes expired items itself, within seconds, with REMOVE stream
@@ -171,7 +230,8 @@ class EmbeddedAws:
         self.expires_items = dynamodb == "local"
 
     def start(self) -> str:
-        """Start moto (and DynamoDB Local, side by side) on free ports; return moto's URL.
+        """Start moto, moto's S3 (and DynamoDB Local), side by side, on free ports; return
+        moto's URL.
 
         Raises:
             DependencyMissing: Java or DynamoDB Local is not installed.
@@ -179,70 +239,55 @@ class EmbeddedAws:
         """
         if self._dynamodb_local is not None:
             self._dynamodb_local.check()  # say what is missing before starting anything
-        receiving = self._start_moto()
+        self._moto.spawn()
+        self._s3.spawn()
         try:
             if self._dynamodb_local is not None:  # the JVM starts while moto imports
                 self.dynamodb_url = self._dynamodb_local.start()
-            self._moto_port = self._moto_started(receiving)
+            self._moto.started()
+            self._s3.started()
         except BaseException:
             self.stop()
             raise
-        self.endpoint_url = f"http://{self._host}:{self._moto_port}"
+        self.endpoint_url = self._moto.url
+        self.s3_url = self._s3.url
         if self.backend == "moto":
             self.dynamodb_url = self.endpoint_url
         return self.endpoint_url
 
-    def _start_moto(self) -> Any:
-        context = multiprocessing.get_context("spawn")
-        receiving, sending = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_serve,
-            args=(self._host, self._moto_port, sending),
-            name="embedded-aws",
-            daemon=True,
-        )
-        self._process.start()
-        return receiving
-
-    def _moto_started(self, receiving: Any) -> int:
-        deadline = time.monotonic() + 60
-        while not receiving.poll(0.1):
-            if not self._process.is_alive() or time.monotonic() > deadline:
-                raise StartFailed(
-                    f"the embedded AWS did not start (exit code {self._process.exitcode})"
-                )
-        return int(receiving.recv())
-
     # -- a part that dies ------------------------------------------------------------------------
 
     def dead(self) -> dict[str, int | None]:
-        """The parts whose process has ended (``moto``, ``dynamodb``), with their exit codes."""
+        """The parts whose process has ended (``moto``, ``s3``, ``dynamodb``), with their exit
+        codes."""
         dead: dict[str, int | None] = {}
-        if self._process is not None and not self._process.is_alive():
-            dead["moto"] = self._process.exitcode
+        for part, moto in (("moto", self._moto), ("s3", self._s3)):
+            if moto.dead():
+                dead[part] = moto.exit_code()
         if self._dynamodb_local is not None and not self._dynamodb_local.alive():
             dead["dynamodb"] = self._dynamodb_local.exit_code()
         return dead
 
     def pids(self) -> dict[str, int | None]:
         """The processes of the parts the stage started (for its log, and for tests)."""
-        pids: dict[str, int | None] = {"moto": self._process.pid if self._process else None}
+        pids: dict[str, int | None] = {"moto": self._moto.pid(), "s3": self._s3.pid()}
         if self._dynamodb_local is not None:
             pids["dynamodb"] = self._dynamodb_local.pid()
         return pids
 
     def restartable(self, part: str) -> bool:
         """Whether ``part`` can be restarted without losing the stage's data: moto when it
-        serves no DynamoDB; DynamoDB Local when its tables are on disk."""
+        serves no DynamoDB; DynamoDB Local when its tables are on disk; never moto's S3."""
         if part == "moto":
             return self.backend != "moto"
+        if part == "s3":
+            return False
         return self._dynamodb_local is not None and self._dynamodb_local.durable
 
     def kill(self, part: str) -> None:
         """SIGKILL ``part``'s process, as a crash would (a fault plan's restart)."""
-        if part == "moto" and self._process is not None:
-            self._process.kill()
-            self._process.join(10)
+        if part in ("moto", "s3"):
+            (self._moto if part == "moto" else self._s3).kill()
         elif part == "dynamodb" and self._dynamodb_local is not None:
             self._dynamodb_local.kill()
 
@@ -253,7 +298,8 @@ class EmbeddedAws:
             StartFailed: it did not start.
         """
         if part == "moto":
-            self._moto_started(self._start_moto())
+            self._moto.spawn()
+            self._moto.started()
         elif self._dynamodb_local is not None:
             self._dynamodb_local.start()
 
@@ -262,11 +308,14 @@ class EmbeddedAws:
         return fake_credentials_env(self.endpoint_url, self.dynamodb_via or self.dynamodb_url)
 
     def client(self, service: str) -> Any:
+        """A client of the embedded AWS itself (for S3: moto's, not the S3 front's checks)."""
+        if service in DYNAMODB_SERVICES:
+            endpoint = self.dynamodb_via or self.dynamodb_url
+        else:
+            endpoint = self.s3_url if service == "s3" else self.endpoint_url
         return boto3.client(
             service,
-            endpoint_url=(self.dynamodb_via or self.dynamodb_url)
-            if service in DYNAMODB_SERVICES
-            else self.endpoint_url,
+            endpoint_url=endpoint,
             region_name="us-east-1",
             aws_access_key_id="local",
             aws_secret_access_key="local",
@@ -289,6 +338,41 @@ class EmbeddedAws:
                 streams[logical] = description["LatestStreamArn"]
         return streams
 
+    def create_buckets(self, stack: Stack, prefix: str) -> dict[str, str]:
+        """Create every bucket of the stack as the Terraform does — encrypted, public access
+        blocked, its lifecycle rules — CORS aside (``allow_origins``); returns logical → name."""
+        s3 = self.client("s3")
+        names: dict[str, str] = {}
+        for logical, bucket in stack.buckets.items():
+            name = names[logical] = bucket.bucket_name(prefix)
+            s3.create_bucket(Bucket=name)
+            s3.put_public_access_block(
+                Bucket=name,
+                PublicAccessBlockConfiguration=dict.fromkeys(
+                    ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy"), True
+                )
+                | {"RestrictPublicBuckets": True},
+            )
+            s3.put_bucket_encryption(
+                Bucket=name,
+                ServerSideEncryptionConfiguration={
+                    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+            )
+            s3.put_bucket_lifecycle_configuration(
+                Bucket=name, LifecycleConfiguration=bucket.lifecycle_configuration()
+            )
+        return names
+
+    def allow_origins(self, stack: Stack, prefix: str, origins: list[str]) -> None:
+        """Let ``origins`` (the web app's) reach the stack's buckets from a browser (CORS)."""
+        s3 = self.client("s3")
+        for bucket in stack.buckets.values():
+            s3.put_bucket_cors(
+                Bucket=bucket.bucket_name(prefix),
+                CORSConfiguration=bucket.cors_configuration(origins),
+            )
+
     def delete_tables(self, stack: Stack, prefix: str) -> None:
         """Delete the stack's tables (a shared DynamoDB Local outlives this stage)."""
         dynamodb = self.client("dynamodb")
@@ -297,8 +381,7 @@ class EmbeddedAws:
                 dynamodb.delete_table(TableName=stack.table_name(prefix, logical))
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.join(timeout=10)
+        self._moto.stop()
+        self._s3.stop()
         if self._dynamodb_local is not None:
             self._dynamodb_local.stop()

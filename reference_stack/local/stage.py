@@ -1,4 +1,5 @@
-"""The local stage: embedded AWS, the three web servers, the stream pollers and the TTL sweeper."""
+"""The local stage: embedded AWS, the web servers (REST, WebSocket, web app, S3), the stream
+pollers, the TTL sweeper and the lifecycle sweeper."""
 
 from __future__ import annotations
 
@@ -23,9 +24,12 @@ from reference_stack.local.fault_runner import FaultRunner
 from reference_stack.local.faults import FaultPlan, FaultPlanError
 from reference_stack.local.invoker import Invoker
 from reference_stack.local.lambda_api import LambdaApi
+from reference_stack.local.lifecycle import sweep_forever as sweep_lifecycle_forever
 from reference_stack.local.logs import log_event
 from reference_stack.local.management_api import ManagementApi
 from reference_stack.local.rest_api import build_rest_app
+from reference_stack.local.s3_auth import Credentials
+from reference_stack.local.s3_front import S3Front
 from reference_stack.local.stream_poller import StreamPoller
 from reference_stack.local.ttl_sweeper import sweep_forever
 from reference_stack.local.web import build_web_app
@@ -40,6 +44,7 @@ class StageUrls:
     ws_url: str
     web_url: str
     management_url: str
+    s3_url: str = ""  # the S3 endpoint: upload and download URLs name it, the app is never told
 
     def public(self) -> dict[str, str]:
         """The stage file's shape, shared with ``terraform output`` and the conformance suite."""
@@ -139,6 +144,11 @@ class LocalStage:
             env["CHATSTACK_SHARD_SIZE"] = str(c.shard_size)
         if "fanout_shard" in stack.functions:  # named as its Lambda context names it
             env["CHATSTACK_FANOUT_FUNCTION"] = f"{c.table_prefix}-fanout_shard"
+        for bucket in stack.buckets.values():
+            env[bucket.env] = bucket.bucket_name(c.table_prefix)
+        if c.media_url_ttl is not None:
+            env["CHATSTACK_MEDIA_UPLOAD_TTL_SECONDS"] = str(c.media_url_ttl)
+            env["CHATSTACK_MEDIA_DOWNLOAD_TTL_SECONDS"] = str(c.media_url_ttl)
         return env
 
     async def start(self) -> StageUrls:
@@ -152,6 +162,9 @@ class LocalStage:
             self.aws.dynamodb_via = await asyncio.to_thread(self._proxy.start)
         os.environ.update(self.aws.environment())
         streams = await asyncio.to_thread(self.aws.create_tables, self.stack, c.table_prefix)
+        buckets = await asyncio.to_thread(self.aws.create_buckets, self.stack, c.table_prefix)
+        # S3 as browsers and functions reach it: moto's, behind the checks S3 makes.
+        s3_url = await self._serve_s3()
         # Handlers read their settings at first use, Powertools at import: set them all now.
         # The @connections URL is set once its server listens, before any broadcast.
         os.environ.update(self._handler_environment())
@@ -245,6 +258,8 @@ class LocalStage:
             build_web_app(c.web_root, rest_url, ws_url), c.host, c.web_port
         )
         self._runners.append(runner)
+        web_origin = f"http://{c.host}:{web_port}"
+        await asyncio.to_thread(self.aws.allow_origins, self.stack, c.table_prefix, [web_origin])
 
         ttl_tables = {
             self.stack.table_name(c.table_prefix, logical): table.ttl_attribute
@@ -263,7 +278,21 @@ class LocalStage:
                     name="ttl-sweeper",
                 )
             )
-        self.urls = StageUrls(rest_url, ws_url, f"http://{c.host}:{web_port}/", management_url)
+        if buckets:  # moto keeps a lifecycle configuration but never applies it
+            self._tasks.append(
+                asyncio.create_task(
+                    sweep_lifecycle_forever(
+                        self.aws.client("s3"),
+                        list(buckets.values()),
+                        c.lifecycle_day,
+                        min(60.0, max(0.5, c.lifecycle_day / 8)),
+                    ),
+                    name="lifecycle-sweeper",
+                )
+            )
+        self.urls = StageUrls(
+            rest_url, ws_url, f"http://{c.host}:{web_port}/", management_url, s3_url
+        )
         if c.stage_file is not None:
             write_stage_file(c.stage_file, self.urls)
         log_event(
@@ -277,6 +306,9 @@ class LocalStage:
                 for logical in self.stack.tables
             },
             management_url=self.urls.management_url,
+            s3_url=s3_url,
+            s3_endpoint=self.aws.s3_url,
+            buckets=buckets,
             delivery_url=self.delivery_url,
             lambda_endpoint=os.environ["AWS_ENDPOINT_URL_LAMBDA"],
             fault_proxy=self.aws.dynamodb_via,
@@ -289,10 +321,39 @@ class LocalStage:
             self._faults.arm()
         return self.urls
 
+    async def _serve_s3(self) -> str:
+        """Start the S3 front on its port; every boto3 client of the stage (the functions')
+        then reaches S3 through it, and so do the URLs they presign."""
+        c = self.config
+        credentials = Credentials(
+            {
+                os.environ["AWS_ACCESS_KEY_ID"]: (
+                    os.environ["AWS_SECRET_ACCESS_KEY"],
+                    os.environ.get("AWS_SESSION_TOKEN"),
+                )
+            }
+        )
+        s3 = self.aws.client("s3")
+
+        def cors_rules(bucket: str) -> list[dict]:
+            try:
+                return s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+            except s3.exceptions.ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "NoSuchCORSConfiguration":
+                    return []
+                raise
+
+        front = S3Front(self.aws.s3_url, credentials, cors_rules)
+        runner, port = await _site(front.build_app(), c.host, c.media_port)
+        self._runners.append(runner)
+        url = f"http://{c.host}:{port}"
+        os.environ["AWS_ENDPOINT_URL_S3"] = url
+        return url
+
     async def _watch_aws(self, interval: float = 0.5) -> None:
         """A part of the embedded AWS that dies is restarted when its data survives it;
         otherwise the stage stops with a message that says so (it never lingers half alive)."""
-        names = {"moto": "moto's server", "dynamodb": "DynamoDB Local"}
+        names = {"moto": "moto's server", "s3": "S3 (moto)", "dynamodb": "DynamoDB Local"}
         while True:
             await asyncio.sleep(interval)
             for part, code in self.aws.dead().items():

@@ -41,6 +41,14 @@ locals {
       CHATSTACK_RECEIPTS_FANOUT_MAX    = tostring(var.settings.receipts_fanout_max)
       CHATSTACK_TYPING_INTERVAL_MS     = tostring(var.settings.typing_interval_ms)
       CHATSTACK_PRESENCE_MAX_CHATS     = tostring(var.settings.presence_max_chats)
+      CHATSTACK_MEDIA_CONTENT_TYPES    = join(",", var.settings.media_content_types)
+      CHATSTACK_MEDIA_MAX_BYTES        = tostring(var.settings.media_max_bytes)
+      # A presigned URL works as long as the credentials that signed it: a function's role
+      # session lasts longer than these few minutes.
+      CHATSTACK_MEDIA_UPLOAD_TTL_SECONDS   = tostring(var.settings.media_upload_ttl_seconds)
+      CHATSTACK_MEDIA_DOWNLOAD_TTL_SECONDS = tostring(var.settings.media_download_ttl_seconds)
+      CHATSTACK_MEDIA_BUCKET               = aws_s3_bucket.media["media"].id
+      CHATSTACK_MEDIA_DOWNLOAD_URL         = "https://${aws_cloudfront_distribution.media["media"].domain_name}"
     },
   )
   cors_origin = coalesce(var.cors_origin, "https://${aws_cloudfront_distribution.web.domain_name}")
@@ -149,6 +157,34 @@ data "aws_iam_policy_document" "function" {
         [aws_dynamodb_table.this[statement.key].arn],
         contains(statement.value, "dynamodb:Query") && length(local.tables[statement.key].indexes) > 0 ? ["${aws_dynamodb_table.this[statement.key].arn}/index/*"] : [],
       )
+    }
+  }
+
+  # Exactly the S3 actions stack.json lists for this function, on its buckets' upload prefix
+  # alone. A presigned URL acts with these permissions: the upload grant's PutObject (and the
+  # tagging its form sets), the download's GetObject.
+  dynamic "statement" {
+    for_each = try(each.value.buckets, {})
+    content {
+      sid       = "Bucket${title(statement.key)}"
+      actions   = statement.value
+      resources = ["${aws_s3_bucket.media[statement.key].arn}/${local.buckets[statement.key].upload_prefix}*"]
+    }
+  }
+
+  # The media bucket's objects are encrypted with the stage's key (an S3 bucket key): S3
+  # generates and decrypts data keys with the caller's permission, only for S3.
+  dynamic "statement" {
+    for_each = length(try(each.value.buckets, {})) > 0 ? [1] : []
+    content {
+      sid       = "MediaKeyThroughS3"
+      actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+      resources = [aws_kms_key.main.arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.${local.dns_suffix}"]
+      }
     }
   }
 

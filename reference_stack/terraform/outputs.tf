@@ -19,3 +19,8 @@ output "web_bucket" {
   description = "The bucket deploy.sh uploads frontend/dist to."
   value       = aws_s3_bucket.web.id
 }
+
+output "media_bucket" {
+  description = "The private bucket of uploaded files (uploads/{userId}/…)."
+  value       = aws_s3_bucket.media["media"].id
+}

@@ -76,6 +76,11 @@ variable "settings" {
     receipts_fanout_max    = optional(number, 20)
     typing_interval_ms     = optional(number, 2000)
     presence_max_chats     = optional(number, 50)
+    # Media (lambdas/contract/media.py): accepted upload types, the largest file, URL lives.
+    media_content_types        = optional(list(string), ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"])
+    media_max_bytes            = optional(number, 10485760)
+    media_upload_ttl_seconds   = optional(number, 300)
+    media_download_ttl_seconds = optional(number, 300)
   })
   default = {}
 
@@ -116,6 +121,14 @@ variable "settings" {
       && var.settings.presence_max_chats >= 1 && var.settings.presence_max_chats <= 500 && floor(var.settings.presence_max_chats) == var.settings.presence_max_chats
     )
     error_message = "settings.receipts_fanout_max must be a whole number 2-99, typing_interval_ms 100-60000, presence_max_chats 1-500 (lambdas/settings.py)."
+  }
+
+  validation {
+    condition = alltrue([
+      for value in [var.settings.media_upload_ttl_seconds, var.settings.media_download_ttl_seconds] :
+      value >= 1 && value <= 900 && floor(value) == value
+    ]) && var.settings.media_max_bytes >= 1 && length(var.settings.media_content_types) > 0
+    error_message = "settings.media_*_ttl_seconds must be 1-900, media_max_bytes ≥ 1, media_content_types not empty (lambdas/settings.py)."
   }
 }
 

@@ -21,7 +21,14 @@ from lambdas.contract.chats import (
     history_query,
     parse_create_chat,
 )
-from lambdas.contract.errors import ChatNotFound, RateLimited
+from lambdas.contract.errors import AttachmentNotFound, ChatNotFound, RateLimited
+from lambdas.contract.frames import ack_attachment_url, ack_send
+from lambdas.contract.media import (
+    Attachment,
+    UploadRequest,
+    parse_upload,
+    upload_key,
+)
 from lambdas.contract.receipts import (
     ack_receipt,
     ack_typing,
@@ -29,7 +36,7 @@ from lambdas.contract.receipts import (
     parse_typing,
     typing_frame,
 )
-from lambdas.contract.validation import history_page
+from lambdas.contract.validation import history_page, parse_attachment_url, parse_send
 from lambdas.domain import keys
 from lambdas.domain.chats import ChatStore
 from lambdas.domain.conversations import create_chat
@@ -41,6 +48,7 @@ from lambdas.domain.fanout import (
     fan_out_to_users,
     process_stream_batch,
 )
+from lambdas.domain.media import MediaStore, PresignedUpload
 from lambdas.domain.receipts import ReceiptStore, marker_from_item
 from lambdas.domain.signals import send_receipt
 from lambdas.domain.tokens import Identity, verify_token
@@ -216,6 +224,26 @@ def leaky_chat_history(event: Event, context: Any) -> dict[str, Any]:
             "nextBefore": next_before,
         }
 
+
+# -- profile media -----------------------------------------------------------------------------
+
+
+def _target(request: Any) -> tuple[str, str]:
+    return ("chatId", request.chat_id) if request.chat_id else ("roomId", request.room_id)
+
+
+def leaky_attachment_url(event: Event, context: Any) -> dict[str, Any]:
+    """Hands a download URL of any uploaded file to anyone (the defect: no membership check)."""
+
+    @ws_route(action="getAttachmentUrl")
+    def answer(frame: dict[str, Any], connection_id: str) -> dict[str, Any]:
+        request = parse_attachment_url(frame)
+        media = runtime.media()
+        head = media._s3.head_object(Bucket=media._bucket, Key=request.key)
+        found = Attachment(request.key, head["ContentType"], head["ContentLength"], "file")
+        url, expires_at = media.download_url(found)
+        return ack_attachment_url(_target(request), request.key, url, expires_at)
+
     return answer(event, context)
 
 
@@ -242,6 +270,90 @@ def duplicating_create_chat(event: Event, context: Any) -> dict[str, Any]:
         wanted = parse_create_chat(request.body, request.identity.user_id, 50)
         chat, created = create_chat(store, runtime.users(), request.identity, wanted)
         return (201 if created else 200), chat.to_wire()
+
+
+def trusting_send_message(event: Event, context: Any) -> dict[str, Any]:
+    """Stores attachments as declared (the defect: no check of whose upload, or what it holds)."""
+
+    @ws_route(action="sendMessage")
+    def answer(frame: dict[str, Any], connection_id: str) -> dict[str, Any]:
+        request = parse_send(frame)
+        sender = runtime.connections().member(connection_id, request.room_id)
+        runtime.messages().record_attachments(request.room_id, request.attachments)
+        message, duplicate = runtime.messages().put(
+            request.room_id,
+            sender.user_id,
+            sender.username,
+            request.message,
+            request.client_message_id,
+            attachments=request.attachments,
+        )
+        return ack_send(message, duplicate=duplicate)
+
+    return answer(event, context)
+
+
+class _LaxPolicy(MediaStore):
+    """Presigns uploads whose policy fixes the key alone (the defect: S3 is not told the type
+    or size, so only the function's own check of the request stands)."""
+
+    def presign_upload(self, user_id: str, request: UploadRequest) -> PresignedUpload:
+        key = upload_key(user_id, uuid.uuid4().hex)
+        post = self._s3.generate_presigned_post(
+            Bucket=self._bucket,
+            Key=key,
+            Fields={"Content-Type": request.content_type},
+            Conditions=[["starts-with", "$Content-Type", ""]],
+            ExpiresIn=self._upload_ttl,
+        )
+        expires_at = (int(time.time()) + self._upload_ttl) * 1000
+        return PresignedUpload(key, post["url"], dict(post["fields"]), expires_at)
+
+
+def lax_upload_url(event: Event, context: Any) -> dict[str, Any]:
+    """POST /upload-url with a policy that leaves the content type and size free."""
+
+    @authed_endpoint(body=True)
+    def answer(request: RestRequest) -> tuple[int, dict[str, Any]]:
+        real = runtime.media()
+        lax = _LaxPolicy(
+            real._s3, real._bucket, real._content_types, real._max_bytes, real._upload_ttl, 300
+        )
+        wanted = parse_upload(request.body, real.policy)
+        return 200, lax.presign_upload(request.identity.user_id, wanted).to_wire()
+
+    return answer(event, context)
+
+
+class _InlineDownloads(MediaStore):
+    """Serves every file inline with the type it is stored with (the defect: an HTML or PDF
+    file opens in the browser instead of downloading)."""
+
+    def download_url(self, attachment: Attachment) -> tuple[str, int]:
+        url = self._s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self._bucket, "Key": attachment.key},
+            ExpiresIn=self._download_ttl,
+        )
+        return url, (int(time.time()) + self._download_ttl) * 1000
+
+
+def inline_attachment_url(event: Event, context: Any) -> dict[str, Any]:
+    """getAttachmentUrl whose URLs leave out the attachment disposition."""
+
+    @ws_route(action="getAttachmentUrl")
+    def answer(frame: dict[str, Any], connection_id: str) -> dict[str, Any]:
+        request = parse_attachment_url(frame)
+        runtime.connections().member(connection_id, request.room_id)
+        found = runtime.messages().attachment(request.room_id, request.key, chat_id=request.chat_id)
+        if found is None:
+            raise AttachmentNotFound("no such attachment in this room", field="key")
+        real = runtime.media()
+        inline = _InlineDownloads(
+            real._s3, real._bucket, real._content_types, real._max_bytes, 300, real._download_ttl
+        )
+        url, expires_at = inline.download_url(found)
+        return ack_attachment_url(_target(request), request.key, url, expires_at)
 
     return answer(event, context)
 

@@ -69,6 +69,18 @@ VARIANTS = {
         {"PRES-002", "PRES-003", "PRES-004", "PRES-005"},
         profile="receipts",
     ),
+    "anyone gets a download URL of any file": Variant(
+        "attachment_url", "leaky_attachment_url", {"MEDIA-011"}, profile="media"
+    ),
+    "attachments are stored as declared, unchecked": Variant(
+        "send_message", "trusting_send_message", {"MEDIA-009", "MEDIA-010"}, profile="media"
+    ),
+    "the upload policy leaves type and size to the client": Variant(
+        "upload_url", "lax_upload_url", {"MEDIA-006", "MEDIA-007"}, profile="media"
+    ),
+    "files download inline as stored": Variant(
+        "attachment_url", "inline_attachment_url", {"MEDIA-013"}, profile="media"
+    ),
 }
 # Run with an expected-failures list instead (test_an_expected_failures_list_turns_the_run_green).
 HISTORY_NEWEST_FIRST = Variant(
@@ -79,7 +91,7 @@ HISTORY_NEWEST_FIRST = Variant(
     profile="core,chats",
 )
 # The stage cannot wait for these in a run against a stage it did not start (skipped, with why).
-NEEDS_SHORT_LIMITS = {"LIFE-005", "LIFE-006"}
+NEEDS_SHORT_LIMITS = {"LIFE-005", "LIFE-006", "MEDIA-014"}
 
 # A whole conform run takes 30-110 s on a busy 2-core machine: more than the default timeout.
 RUN_TIMEOUT = pytest.mark.timeout(600)

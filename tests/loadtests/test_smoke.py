@@ -186,3 +186,25 @@ def test_a_stage_duplicating_direct_chats_fails_the_chats_scenario(tmp_path: Pat
     assert code == 1, output[-3000:]
     assert checks(summary)["chat setup"] == "FAIL"
     assert any("one pair, two direct chats" in e["error"] for e in summary["errors"])
+
+
+def test_media_run_uploads_and_delivers_attachment_messages(
+    tmp_path: Path, stage_file: Path, users_file: Path
+) -> None:
+    """The media scenario: every message carries a file uploaded through a presigned POST; the
+    uploads succeed, every message is delivered, and the verdict passes."""
+    code, summary, output = locust(
+        tmp_path,
+        *("--tags", "media", "--rooms", "2", "--attachment-share", "1", "--upload-bytes", "4096"),
+        *("-u", "4", "-r", "4", "-t", "20s", "--stage-file", str(stage_file), *RELAXED),
+        *("--users-file", str(users_file), "--hold-until-connected"),
+    )
+    assert code == 0, output[-3000:]
+    assert summary["passed"] is True, output[-3000:]
+    uploads = summary["requests"]["S3"]
+    assert uploads["count"] > 0 and uploads["failures"] == 0, uploads
+    assert summary["requests"]["sendMessage"]["failures"] == 0
+    delivery = summary["delivery"]
+    assert delivery["messages"] > 0 and delivery["missing"] == 0
+    stats = (tmp_path / "run_stats.csv").read_text()
+    assert "S3,upload" in stats and "POST,upload-url" in stats

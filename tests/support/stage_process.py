@@ -46,13 +46,23 @@ class RunningStage(LocalStage):
         """The ``@connections`` endpoint, on the WebSocket API's host, as on AWS."""
         return "http" + self.ws_url.removeprefix("ws")
 
+    @property
+    def s3_url(self) -> str:
+        """The stage's S3 endpoint, as browsers and functions reach it (with S3's checks)."""
+        return self._started()["s3_url"]
+
+    def bucket(self, logical: str) -> str:
+        """The name of one of its buckets (``media``)."""
+        return self._started()["buckets"][logical]
+
     def client(self, service: str, endpoint_url: str | None = None) -> Any:
-        """A boto3 client of ``service`` on the stage's embedded AWS (or ``endpoint_url``)."""
-        default = (
-            self.dynamodb_endpoint
-            if service in ("dynamodb", "dynamodbstreams")
-            else self.aws_endpoint
-        )
+        """A boto3 client of ``service`` on the stage's embedded AWS (or ``endpoint_url``);
+        for S3, moto's own S3 behind the stage's S3 endpoint."""
+        default = {
+            "dynamodb": self.dynamodb_endpoint,
+            "dynamodbstreams": self.dynamodb_endpoint,
+            "s3": self._started()["s3_endpoint"],
+        }.get(service, self.aws_endpoint)
         return boto3.client(
             service,
             endpoint_url=endpoint_url or default,

@@ -56,11 +56,11 @@ def test_every_action_of_the_contract_is_routed():
 
 
 def test_every_rest_route_names_an_existing_function():
-    """Contract v1's POST /signup and /login and v2's chats, people and rooms each name a
-    defined function; no (method, path) is routed twice."""
+    """Contract v1's POST /signup and /login, v2's chats, people and rooms, and the media
+    profile's POST /upload-url each name a defined function; no (method, path) is routed twice."""
     seen = [(r["method"], r["path"]) for r in STACK.rest_routes]
     assert len(seen) == len(set(seen))
-    assert {("POST", "/signup"), ("POST", "/login")} <= set(seen)
+    assert {("POST", "/signup"), ("POST", "/login"), ("POST", "/upload-url")} <= set(seen)
     assert {("POST", "/chats"), ("GET", "/chats"), ("GET", "/chats/{chatId}/messages")} <= set(seen)
     for route in STACK.rest_routes:
         assert route["function"] in STACK.functions, route
@@ -289,3 +289,22 @@ def test_ttl_tables_name_the_ttl_attribute_the_code_writes(logical):
     """The tables whose items expire use the attribute name ``ttl``."""
     assert STACK.tables[logical].ttl_attribute == "ttl"
     assert STACK.tables["users"].ttl_attribute is None
+
+
+def test_every_bucket_a_function_uses_is_defined_and_named_in_its_environment():
+    """A function acting on a bucket gets the bucket's variable and S3 actions only."""
+    for name, function in STACK.functions.items():
+        for bucket, actions in function.buckets.items():
+            assert bucket in STACK.buckets, name
+            assert STACK.buckets[bucket].env in function.env, name
+            assert actions and all(action.startswith("s3:") for action in actions), name
+
+
+def test_the_media_bucket_is_configured_for_the_web_origin_alone():
+    """CORS: the given origins with GET, HEAD and POST; uploads under uploads/."""
+    media = STACK.buckets["media"]
+    (rule,) = media.cors_configuration(["https://app.example"])["CORSRules"]
+    assert rule["AllowedOrigins"] == ["https://app.example"]
+    assert sorted(rule["AllowedMethods"]) == ["GET", "HEAD", "POST"]
+    assert media.upload_prefix == "uploads/"
+    assert media.bucket_name("chatstack-local") == "chatstack-local-media"

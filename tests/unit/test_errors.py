@@ -21,6 +21,10 @@ EXPECTED = [
     (errors.NotAGroup, "NOT_A_GROUP", 409),
     (errors.TooManyParticipants, "TOO_MANY_PARTICIPANTS", 409),
     (errors.RateLimited, "RATE_LIMITED", 429),
+    (errors.FileTooLarge, "FILE_TOO_LARGE", 413),
+    (errors.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", 415),
+    (errors.AttachmentNotFound, "ATTACHMENT_NOT_FOUND", 404),
+    (errors.AttachmentMismatch, "ATTACHMENT_MISMATCH", 409),
     (errors.InternalError, "INTERNAL_ERROR", 500),
     (errors.ConfigurationError, "INTERNAL_ERROR", 500),
 ]

@@ -34,7 +34,9 @@ import {
   parseFrame,
   toWire,
   type ChatSummary,
+  type Attachment,
   type ClientFrame,
+  type ServerFrame,
   type User,
 } from "./types";
 
@@ -90,6 +92,15 @@ export interface ChatClientOptions {
 }
 
 const OPEN = 1;
+/** A download URL is used again until this long before it expires. */
+const URL_MARGIN_MS = 30_000;
+
+interface UrlRequest {
+  roomId: string;
+  key: string;
+  resolve: (url: string) => void;
+  reject: (error: Error) => void;
+}
 export const KEEPALIVE_MS = 4 * 60 * 1000;
 export const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -123,6 +134,9 @@ export class ChatClient {
   private typingOut: TypingOut = NOT_TYPING;
   /** The browser reported no network: no reconnect attempts until it reports one again. */
   private offline = false;
+  /** Download URLs by attachment key, and the getAttachmentUrl requests waiting for theirs. */
+  private readonly urls = new Map<string, { url: string; expiresAt: number }>();
+  private urlRequests: UrlRequest[] = [];
   private readonly o: Required<Omit<ChatClientOptions, "storage" | "onSessionExpired" | "openRoom">> & {
     storage: KeyValueStore | null;
     onSessionExpired: () => void;
@@ -205,16 +219,35 @@ export class ChatClient {
 
   // --- user intents ---
 
-  send(text: string, roomId: string = this.state.activeRoom): void {
+  send(text: string, roomId: string = this.state.activeRoom, attachments: Attachment[] = []): void {
     this.dispatch({
       type: "messageQueued",
       message: {
         clientMessageId: newClientMessageId(),
         roomId,
         text,
+        ...(attachments.length > 0 ? { attachments } : {}),
         createdAt: this.o.now(),
         state: "queued",
       },
+    });
+  }
+
+  /**
+   * A short-lived URL of a file posted in ``roomId`` (``getAttachmentUrl``), reused until shortly
+   * before it expires. Rejects when the server refuses, or when there is no connection.
+   */
+  attachmentUrl(roomId: string, key: string): Promise<string> {
+    const known = this.urls.get(key);
+    if (known !== undefined && known.expiresAt - URL_MARGIN_MS > this.o.now()) {
+      return Promise.resolve(known.url);
+    }
+    if (this.socket === null || this.socket.readyState !== OPEN) {
+      return Promise.reject(new Error("Not connected: the file can be shown once the connection is back."));
+    }
+    return new Promise((resolve, reject) => {
+      this.urlRequests.push({ roomId, key, resolve, reject });
+      this.sendFrame({ action: "getAttachmentUrl", roomId, key });
     });
   }
 
@@ -398,6 +431,7 @@ export class ChatClient {
         receivedAny = true;
         this.attempt = 0;
       }
+      if (this.answerUrlRequest(frame)) return;
       this.dispatch({ type: "frame", frame });
     };
     socket.onclose = () => {
@@ -409,7 +443,27 @@ export class ChatClient {
     };
   }
 
+  /** Settle the getAttachmentUrl request ``frame`` answers (in order: one answer each). */
+  private answerUrlRequest(frame: ServerFrame): boolean {
+    if (frame.type === "ack" && frame.action === "getAttachmentUrl") {
+      this.urls.set(frame.key, { url: frame.url, expiresAt: frame.expiresAt });
+      const waiting = this.urlRequests.filter((r) => r.key === frame.key);
+      this.urlRequests = this.urlRequests.filter((r) => r.key !== frame.key);
+      for (const request of waiting) request.resolve(frame.url);
+      return true;
+    }
+    if (frame.type === "error" && frame.action === "getAttachmentUrl") {
+      const [first, ...rest] = this.urlRequests;
+      this.urlRequests = rest;
+      first?.reject(new Error(frame.message));
+      return true;
+    }
+    return false;
+  }
+
   private onClosed(): void {
+    for (const request of this.urlRequests) request.reject(new Error("The connection dropped."));
+    this.urlRequests = [];
     this.socket = null;
     this.clearTimers();
     if (this.stopped) return;

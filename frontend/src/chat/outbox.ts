@@ -7,12 +7,15 @@
  * and an error frame (which names no clientMessageId) belongs to the one in flight.
  */
 
+import type { Attachment } from "./types";
+
 export type OutgoingState = "queued" | "sending" | "failed";
 
 export interface OutgoingMessage {
   clientMessageId: string;
   roomId: string;
   text: string;
+  attachments?: Attachment[];
   createdAt: number;
   state: OutgoingState;
   error?: string;

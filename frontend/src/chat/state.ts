@@ -310,6 +310,11 @@ function chatTouched(state: ChatState, message: ChatMessage): Record<string, Cha
   };
 }
 
+function filesSent(message: ChatMessage): string {
+  const count = message.attachments?.length ?? 0;
+  return count === 1 ? "sent a file" : `sent ${count} files`;
+}
+
 function onMessage(state: ChatState, message: ChatMessage): ChatState {
   const room = state.rooms[message.roomId];
   const own = message.userId === state.me.userId;
@@ -331,7 +336,7 @@ function onMessage(state: ChatState, message: ChatMessage): ChatState {
     const where = message.roomId === state.activeRoom ? "" : ` in ${conversationName(state, message.roomId)}`;
     announcement = {
       seq: (announcement?.seq ?? 0) + 1,
-      text: `${message.username}${where}: ${excerpt(message.message)}`,
+      text: `${message.username}${where}: ${excerpt(message.message) || filesSent(message)}`,
     };
   }
   const chats = isNew ? chatTouched(state, message) : state.chats;
@@ -349,6 +354,7 @@ function onFrame(state: ChatState, frame: ServerFrame): ChatState {
     }
     case "ack": {
       if (frame.action === "joinRoom") return withRoom(state, frame.roomId, { joined: true, joining: false });
+      if (frame.action === "getAttachmentUrl") return state; // the client answers these itself
       if (frame.action !== "sendMessage" || frame.clientMessageId === null) return state;
       const [outbox, sent] = settle(state.outbox, frame.clientMessageId);
       if (sent === undefined) return state;
@@ -365,6 +371,7 @@ function onFrame(state: ChatState, frame: ServerFrame): ChatState {
         timestamp: frame.timestamp,
         clientMessageId: sent.clientMessageId,
         ...(frame.seq !== undefined ? { seq: frame.seq } : {}),
+        ...(sent.attachments?.length ? { attachments: sent.attachments } : {}),
       };
       const shown = withRoom(settled, room.id, { messages: mergeMessages(room.messages, [message]) });
       return { ...shown, chats: chatTouched(shown, message) };
@@ -613,6 +620,7 @@ export function drain(state: ChatState): { state: ChatState; frames: ClientFrame
       roomId: message.roomId,
       message: message.text,
       clientMessageId: message.clientMessageId,
+      ...(message.attachments?.length ? { attachments: message.attachments } : {}),
     });
   }
   return { state: next, frames };

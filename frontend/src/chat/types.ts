@@ -6,6 +6,14 @@ export interface User {
   username: string;
 }
 
+/** A file a message carries (profile media, conformance/MEDIA.md): an upload of its sender. */
+export interface Attachment {
+  key: string;
+  contentType: string;
+  size: number;
+  name: string;
+}
+
 /**
  * A stored chat message, as broadcast and as returned by getMessages. ``roomId`` is the
  * conversation's key: a room's id, or ``chat:{chatId}`` for a chat (contract v2), so rooms and
@@ -20,6 +28,7 @@ export interface ChatMessage {
   timestamp: number;
   clientMessageId: string | null;
   seq?: number;
+  attachments?: Attachment[];
 }
 
 /** Someone as the people search and a chat's participants show them (never an e-mail). */
@@ -70,6 +79,15 @@ export interface SendAckFrame {
   seq?: number;
 }
 
+export interface AttachmentUrlFrame {
+  type: "ack";
+  action: "getAttachmentUrl";
+  roomId: string;
+  key: string;
+  url: string;
+  expiresAt: number;
+}
+
 export interface HistoryFrame {
   type: "messages";
   roomId: string;
@@ -107,6 +125,7 @@ export type ServerFrame =
   | MessageFrame
   | RoomAckFrame
   | SendAckFrame
+  | AttachmentUrlFrame
   | HistoryFrame
   | ErrorFrame
   | RoomChangeFrame
@@ -116,13 +135,21 @@ export type ServerFrame =
 export type ClientFrame =
   | { action: "joinRoom"; roomId: string }
   | { action: "leaveRoom"; roomId: string }
-  | { action: "sendMessage"; roomId: string; message: string; clientMessageId: string }
+  | {
+      action: "sendMessage";
+      roomId: string;
+      message: string;
+      clientMessageId: string;
+      attachments?: Attachment[];
+    }
+  | { action: "getAttachmentUrl"; roomId: string; key: string }
   | { action: "getMessages"; roomId: string; limit: number; before?: string };
 
 /** A frame as it goes on the wire: a chat's conversation key becomes its ``chatId``. */
 export type WireFrame =
   | ClientFrame
-  | { action: "sendMessage"; chatId: string; message: string; clientMessageId: string }
+  | { action: "sendMessage"; chatId: string; message: string; clientMessageId: string; attachments?: Attachment[] }
+  | { action: "getAttachmentUrl"; chatId: string; key: string }
   | { action: "getMessages"; chatId: string; limit: number; before?: string };
 
 const CHAT_PREFIX = "chat:";
@@ -144,7 +171,10 @@ export function chatIdOf(key: string): string {
 
 /** ``frame`` as sent: a chat's messages and history requests name its ``chatId``. */
 export function toWire(frame: ClientFrame): WireFrame {
-  if ((frame.action === "sendMessage" || frame.action === "getMessages") && isChatKey(frame.roomId)) {
+  if (
+    (frame.action === "sendMessage" || frame.action === "getMessages" || frame.action === "getAttachmentUrl") &&
+    isChatKey(frame.roomId)
+  ) {
     const { roomId, ...rest } = frame;
     return { ...rest, chatId: chatIdOf(roomId) };
   }
@@ -185,7 +215,26 @@ function isMessage(value: unknown): value is ChatMessage {
   );
 }
 
+function isAttachment(value: unknown): value is Attachment {
+  return (
+    isObject(value) &&
+    typeof value.key === "string" &&
+    typeof value.contentType === "string" &&
+    typeof value.size === "number" &&
+    typeof value.name === "string"
+  );
+}
+
+function toAttachments(value: unknown): Attachment[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const found = value
+    .filter(isAttachment)
+    .map(({ key, contentType, size, name }) => ({ key, contentType, size, name }));
+  return found.length > 0 ? found : undefined;
+}
+
 function toMessage(value: ChatMessage): ChatMessage {
+  const attachments = toAttachments(value.attachments);
   return {
     messageId: value.messageId,
     roomId: value.roomId,
@@ -195,6 +244,7 @@ function toMessage(value: ChatMessage): ChatMessage {
     timestamp: value.timestamp,
     clientMessageId: typeof value.clientMessageId === "string" ? value.clientMessageId : null,
     ...(typeof value.seq === "number" ? { seq: value.seq } : {}),
+    ...(attachments ? { attachments } : {}),
   };
 }
 
@@ -286,6 +336,21 @@ export function parseFrame(data: unknown): ServerFrame | null {
       };
     case "ack":
       if (target === null) return null;
+      if (
+        value.action === "getAttachmentUrl" &&
+        typeof value.key === "string" &&
+        typeof value.url === "string" &&
+        typeof value.expiresAt === "number"
+      ) {
+        return {
+          type: "ack",
+          action: "getAttachmentUrl",
+          roomId: target,
+          key: value.key,
+          url: value.url,
+          expiresAt: value.expiresAt,
+        };
+      }
       if (value.action === "joinRoom" || value.action === "leaveRoom") {
         return { type: "ack", action: value.action, roomId: target };
       }

@@ -1,5 +1,5 @@
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
-import { Api } from "../api";
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
+import { Api, requestUpload, uploadFile } from "../api";
 import { conversationList } from "../chat/conversations";
 import { messageStatus, presenceText, typingNames, typingText } from "../chat/receipts";
 import { conversationName, totalUnread } from "../chat/state";
@@ -9,8 +9,9 @@ import { useChatClient } from "../hooks/useChatClient";
 import { useConversations } from "../hooks/useConversations";
 import { useRoomAddress } from "../hooks/useRoomAddress";
 import type { Session } from "../session";
+import { AttachmentUrls } from "./Attachments";
 import { ChatHeader } from "./ChatHeader";
-import { Composer } from "./Composer";
+import { Composer, type Uploader } from "./Composer";
 import { MessageList } from "./MessageList";
 import { Sidebar } from "./Sidebar";
 import { TopBar } from "./TopBar";
@@ -90,12 +91,20 @@ export function ChatView({ session, restUrl, wsUrl, onLogout, onSessionExpired }
     onLogout();
   }
 
+  const upload: Uploader = async (file, name, onProgress) => {
+    const grant = await requestUpload(restUrl, session.token, file, name);
+    await uploadFile(grant, file, onProgress);
+    return { key: grant.key, contentType: file.type, size: file.size, name };
+  };
+  const attachmentUrl = useCallback((roomId: string, key: string) => client.attachmentUrl(roomId, key), [client]);
+
   const unreadElsewhere = state.roomOrder.reduce(
     (sum, id) => sum + (id === state.activeRoom ? 0 : state.rooms[id].unread),
     0,
   );
 
   return (
+    <AttachmentUrls.Provider value={attachmentUrl}>
     <div className="chat-app">
       <a className="skip-link" href="#composer">
         Skip to the message box
@@ -199,11 +208,12 @@ export function ChatView({ session, restUrl, wsUrl, onLogout, onSessionExpired }
             roomId={room.id}
             name={name}
             status={state.status}
-            onSend={(text) => {
+            onSend={(text, attachments) => {
               client.typingDone(true);
-              client.send(text, room.id);
+              client.send(text, room.id, attachments);
             }}
             onTyping={(text) => (text.trim() ? client.typed(room.id) : client.typingDone(true))}
+            upload={upload}
           />
         </main>
       </div>
@@ -211,5 +221,6 @@ export function ChatView({ session, restUrl, wsUrl, onLogout, onSessionExpired }
         {state.announcement && <p key={state.announcement.seq}>{state.announcement.text}</p>}
       </div>
     </div>
+    </AttachmentUrls.Provider>
   );
 }

@@ -4,6 +4,7 @@ import { statusLabel, type MessageStatus } from "../chat/receipts";
 import type { ConnectionStatus } from "../chat/state";
 import type { ChatMessage } from "../chat/types";
 import { avatarHue, formatFull, formatTime, initials } from "../format";
+import { AttachmentList } from "./Attachments";
 import { MessageText } from "./MessageText";
 
 /** A stored message: author and time (the full date on hover), then its text; one's own
@@ -37,7 +38,8 @@ export function Message({
             {formatTime(message.timestamp)}
           </time>
         </div>
-        <MessageText text={message.message} />
+        {message.message !== "" && <MessageText text={message.message} />}
+        {message.attachments && <AttachmentList roomId={message.roomId} attachments={message.attachments} />}
         {status && <Ticks status={status} group={group} />}
       </div>
       {grouped && (
@@ -70,7 +72,16 @@ export function PendingMessage({
         <div className="meta">
           <span className="author">You</span> <span className="pending-state">{label}</span>
         </div>
-        <MessageText text={item.text} />
+        {item.text !== "" && <MessageText text={item.text} />}
+        {item.attachments && (
+          <ul className="attachments pending-files" aria-label="Attachments">
+            {item.attachments.map((a) => (
+              <li key={a.key} className="file-chip">
+                <bdi className="file-name">{a.name}</bdi>
+              </li>
+            ))}
+          </ul>
+        )}
         {item.state === "failed" && (
           <div className="pending-actions">
             {item.error && <span className="pending-error">{item.error}</span>}

@@ -70,6 +70,8 @@ export class FakeServer {
   private seq = 0;
   clock = 1_700_000_000_000;
 
+  urlsGiven = 0;
+
   constructor(readonly user: User) {}
 
   /** The socket factory to hand to ChatClient. */
@@ -152,6 +154,7 @@ export class FakeServer {
           message: frame.message,
           timestamp: this.clock,
           clientMessageId: frame.clientMessageId,
+          ...(frame.attachments ? { attachments: frame.attachments } : {}),
         };
         this.claims.set(claim, message);
         this.history.set(frame.roomId, [...this.messages(frame.roomId), message]);
@@ -159,6 +162,24 @@ export class FakeServer {
         for (const peer of this.live) {
           if (peer.rooms.has(frame.roomId)) peer.deliver({ type: "message", ...message });
         }
+        return;
+      }
+      case "getAttachmentUrl": {
+        const posted = this.messages(frame.roomId).some((m) => m.attachments?.some((a) => a.key === frame.key));
+        if (!socket.rooms.has(frame.roomId) || !posted) {
+          const code = socket.rooms.has(frame.roomId) ? "ATTACHMENT_NOT_FOUND" : "NOT_IN_ROOM";
+          socket.deliver({ type: "error", code, message: "no such attachment", action: "getAttachmentUrl" });
+          return;
+        }
+        this.urlsGiven += 1;
+        socket.deliver({
+          type: "ack",
+          action: "getAttachmentUrl",
+          roomId: frame.roomId,
+          key: frame.key,
+          url: `https://files.test/${frame.key}?signature=${this.urlsGiven}`,
+          expiresAt: Date.now() + 300_000,
+        });
         return;
       }
     }
