@@ -224,6 +224,8 @@ def leaky_chat_history(event: Event, context: Any) -> dict[str, Any]:
             "nextBefore": next_before,
         }
 
+    return answer(event, context)
+
 
 # -- profile media -----------------------------------------------------------------------------
 
@@ -270,6 +272,8 @@ def duplicating_create_chat(event: Event, context: Any) -> dict[str, Any]:
         wanted = parse_create_chat(request.body, request.identity.user_id, 50)
         chat, created = create_chat(store, runtime.users(), request.identity, wanted)
         return (201 if created else 200), chat.to_wire()
+
+    return answer(event, context)
 
 
 def trusting_send_message(event: Event, context: Any) -> dict[str, Any]:
