@@ -29,30 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.broadcast_latency import run_benchmark
+from benchmarks.proc_tree import process_tree
 from conformance.target import LocalStage
 
 __all__ = ["main", "measure"]
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found += [int(c) for c in (task / "children").read_text().split()]
-    except OSError:
-        pass
-    return found
-
-
-def _tree(pid: int) -> list[int]:
-    found, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        found.append(current)
-        queue += _children(current)
-    return found
 
 
 def _name_and_cpu(pid: int) -> tuple[str, float] | None:
@@ -79,7 +61,7 @@ class TreeCpu:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
-        for pid in _tree(self._root):
+        for pid in process_tree(self._root):
             sample = _name_and_cpu(pid)
             if sample is not None:
                 with self._lock:

@@ -25,29 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.locust_runs import run_locust
+from benchmarks.proc_tree import process_tree
 from benchmarks.stage import REPO_ROOT
 from conformance.target import LocalStage
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found += [int(c) for c in (task / "children").read_text().split()]
-    except OSError:
-        pass
-    return found
-
-
-def _tree(pid: int) -> list[int]:
-    out, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        out.append(current)
-        queue += _children(current)
-    return out
 
 
 def _name(pid: int) -> str:
@@ -87,7 +69,7 @@ class Watch:
         started = time.time()
         while not self._stop.wait(self.interval):
             totals: dict[str, list[int]] = {}
-            for pid in _tree(self.root):
+            for pid in process_tree(self.root):
                 sample = _rss_and_fds(pid)
                 if sample is None:
                     continue

@@ -37,6 +37,7 @@ from typing import Any
 
 from benchmarks.floor_server import running_floor
 from benchmarks.message_path import TreeCpu
+from benchmarks.proc_tree import process_tree
 from benchmarks.room_load import RoomLoad, percentile, sign_up
 from benchmarks.stage import REPO_ROOT
 from conformance.target import LocalStage
@@ -71,10 +72,8 @@ def _cycle(tokens: list[str], n: int) -> list[str]:
 
 
 def _rss_by_name(root: int) -> dict[str, int]:
-    from benchmarks.message_path import _tree
-
     totals: dict[str, int] = {}
-    for pid in _tree(root):
+    for pid in process_tree(root):
         try:
             name = Path(f"/proc/{pid}/comm").read_text().strip()
             resident = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
