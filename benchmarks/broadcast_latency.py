@@ -20,15 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from benchmarks.room_load import sign_up
 from benchmarks.stage import running_stage
 
 __all__ = ["main", "percentile", "run_benchmark"]
 
-PASSWORD = "bench-password-1"
 ATTEMPTS = 4  # a handshake answered 5xx, or a joinRoom answered with an error, is retried
 SETUP_SECONDS_PER_CLIENT = 1.0  # the bound on signup + connect + join: 60 s + this × clients
 
@@ -108,26 +107,6 @@ async def _read(run: Run, index: int, ws: ClientConnection) -> None:
         run.closed_early += 1
 
 
-async def _tokens(rest_url: str, run_id: str, users: int) -> list[str]:
-    """Sign up and log in ``users`` fresh users concurrently; their tokens."""
-
-    async def one(session: aiohttp.ClientSession, i: int) -> str:
-        email = f"bench-{run_id}-{i}@example.com"
-        account = {"email": email, "password": PASSWORD, "username": f"bench{i}"}
-        async with session.post(f"{rest_url}/signup", json=account) as response:
-            if response.status != 201:
-                raise RuntimeError(f"signup: {response.status} {await response.text()}")
-        credentials = {"email": email, "password": PASSWORD}
-        async with session.post(f"{rest_url}/login", json=credentials) as response:
-            if response.status != 200:
-                raise RuntimeError(f"login: {response.status} {await response.text()}")
-            return (await response.json())["token"]
-
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
-        return list(await asyncio.gather(*(one(session, i) for i in range(users))))
-
-
 async def _open(run: Run, url: str) -> ClientConnection:
     for attempt in range(ATTEMPTS):
         try:
@@ -205,7 +184,7 @@ async def run_benchmark(
     run = Run(room=f"bench-{run_id}", run_id=run_id)
     started = time.perf_counter()
     users = max(1, min(users, clients))
-    tokens = await _tokens(urls["rest_url"], run_id, users)
+    tokens = await sign_up(urls["rest_url"], users, concurrency=users, name="bench")
     gate = asyncio.Semaphore(connect_concurrency)
     joins = (_join(run, urls["ws_url"], tokens[i % users], i, gate) for i in range(clients))
     setup_timeout = 60 + SETUP_SECONDS_PER_CLIENT * clients

@@ -35,15 +35,18 @@ def percentile(values: Sequence[float], p: float) -> float | None:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-async def sign_up(rest_url: str, users: int, concurrency: int = 8) -> list[str]:
-    """Tokens of ``users`` fresh accounts (signed up and logged in, ``concurrency`` at once)."""
+async def sign_up(
+    rest_url: str, users: int, concurrency: int = 8, name: str = "scale"
+) -> list[str]:
+    """Tokens of ``users`` fresh accounts (signed up and logged in, ``concurrency`` at once),
+    e-mails ``{name}-{run}-{i}@example.com`` and usernames ``{name}{i}``."""
     run = uuid.uuid4().hex[:10]
-    gate = asyncio.Semaphore(concurrency)
+    gate = asyncio.Semaphore(max(concurrency, 1))
 
     async def one(session: aiohttp.ClientSession, i: int) -> str:
-        email = f"scale-{run}-{i}@example.com"
+        email = f"{name}-{run}-{i}@example.com"
         async with gate:
-            account = {"email": email, "password": PASSWORD, "username": f"scale{i}"}
+            account = {"email": email, "password": PASSWORD, "username": f"{name}{i}"}
             async with session.post(f"{rest_url}/signup", json=account) as response:
                 if response.status != 201:
                     raise RuntimeError(f"signup: {response.status} {await response.text()}")
