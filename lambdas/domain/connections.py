@@ -22,6 +22,7 @@ from lambdas.contract.receipts import Presence
 from lambdas.domain import keys
 from lambdas.domain.batch import batch_get
 from lambdas.domain.identity import Identity
+from lambdas.domain.room_sets import add_room_within
 
 __all__ = ["DEFAULT_ROOM", "HANDSHAKE_GRACE_SECONDS", "ConnectionStore", "Member"]
 
@@ -220,16 +221,7 @@ class ConnectionStore:
             meta = self._db.update_item(
                 TableName=self._table,
                 Key=keys.connection_key(connection_id),
-                UpdateExpression="ADD rooms :rooms",
-                ConditionExpression=(
-                    "attribute_exists(pk) AND (attribute_not_exists(rooms) "
-                    "OR size(rooms) < :max OR contains(rooms, :room))"
-                ),
-                ExpressionAttributeValues={
-                    ":rooms": {"SS": [room_id]},
-                    ":room": {"S": room_id},
-                    ":max": {"N": str(self._max_rooms)},
-                },
+                **add_room_within(room_id, self._max_rooms),
                 ReturnValues="ALL_NEW",
                 # The record as the failed condition saw it, so no read is needed to tell why.
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",

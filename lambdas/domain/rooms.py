@@ -23,6 +23,7 @@ from lambdas.contract.errors import TooManyRooms
 from lambdas.domain import keys
 from lambdas.domain.batch import batch_get
 from lambdas.domain.connections import DEFAULT_ROOM
+from lambdas.domain.room_sets import add_room_within
 
 __all__ = ["DirectoryEntry", "UserRooms"]
 
@@ -74,16 +75,7 @@ class UserRooms:
                 old = self._db.update_item(
                     TableName=self._table,
                     Key=keys.user_rooms_key(user_id),
-                    UpdateExpression="ADD rooms :rooms",
-                    ConditionExpression=(
-                        "attribute_exists(pk) AND (attribute_not_exists(rooms) "
-                        "OR size(rooms) < :max OR contains(rooms, :room))"
-                    ),
-                    ExpressionAttributeValues={
-                        ":rooms": {"SS": [room_id]},
-                        ":room": {"S": room_id},
-                        ":max": {"N": str(self._max_rooms)},
-                    },
+                    **add_room_within(room_id, self._max_rooms),
                     ReturnValues="ALL_OLD",  # UPDATED_OLD may omit a set left unchanged
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 ).get("Attributes", {})
