@@ -49,6 +49,7 @@ from lambdas.contract.chats import (
 from lambdas.contract.errors import ChatNotFound, NotAGroup, TooManyParticipants
 from lambdas.contract.frames import Message
 from lambdas.domain import keys
+from lambdas.domain.paging import query_one_more
 
 __all__ = ["INBOX_INDEX", "ChatStore", "direct_chat_id", "summary_from_item"]
 
@@ -326,14 +327,7 @@ class ChatStore:
             "ExpressionAttributeValues": values,
             "ScanIndexForward": False,
         }
-        items: list[dict[str, Any]] = []
-        while len(items) <= limit:
-            query["Limit"] = limit + 1 - len(items)
-            page = self._db.query(**query)
-            items += page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_one_more(self._db, query, limit)
         shown = items[:limit]
         next_after = shown[-1]["inboxOrder"]["S"] if len(items) > limit else None
         return [summary_from_item(i) for i in shown], next_after

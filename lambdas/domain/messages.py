@@ -20,6 +20,7 @@ from typing import Any
 from lambdas.contract.frames import HISTORY_FRAME_MAX_BYTES, Message, encode, history_frame
 from lambdas.contract.media import Attachment
 from lambdas.domain import keys
+from lambdas.domain.paging import query_one_more
 
 __all__ = [
     "ATTACHMENT_KIND",
@@ -310,7 +311,6 @@ class MessageStore:
             condition += " AND sk < :before"
             values[":before"] = {"S": before}
         # One more than asked tells whether an older page exists, without an empty last page.
-        items: list[dict[str, Any]] = []
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": condition,
@@ -318,13 +318,7 @@ class MessageStore:
             "ScanIndexForward": False,
             "ConsistentRead": True,
         }
-        while len(items) <= limit:
-            query["Limit"] = limit + 1 - len(items)
-            page = self._db.query(**query)
-            items += page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_one_more(self._db, query, limit)
         newest_first = items[:limit]
         next_before = newest_first[-1]["sk"]["S"] if len(items) > limit else None
         return [message_from_item(i) for i in reversed(newest_first)], next_before

@@ -23,6 +23,7 @@ from lambdas.contract.errors import TooManyRooms
 from lambdas.domain import keys
 from lambdas.domain.batch import batch_get
 from lambdas.domain.connections import DEFAULT_ROOM
+from lambdas.domain.paging import query_one_more
 from lambdas.domain.room_sets import add_room_within
 
 __all__ = ["DirectoryEntry", "UserRooms"]
@@ -157,14 +158,7 @@ class UserRooms:
             if not after.startswith(prefix.lower()) or "#" not in after:
                 return [], None  # a cursor of another search: nothing follows it here
             query["ExclusiveStartKey"] = {"pk": values[":pk"], "sk": {"S": after}}
-        items: list[dict[str, Any]] = []
-        while len(items) <= limit:
-            query["Limit"] = limit + 1 - len(items)
-            page = self._db.query(**query)
-            items += page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_one_more(self._db, query, limit)
         shown = items[:limit]
         entries = [(i["roomId"]["S"], int(i["members"]["N"])) for i in shown]
         return entries, shown[-1]["sk"]["S"] if len(items) > limit else None

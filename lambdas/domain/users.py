@@ -18,6 +18,7 @@ from lambdas.contract.errors import EmailTaken, InvalidCredentials
 from lambdas.contract.validation import LoginRequest, SignupRequest, is_text
 from lambdas.domain import keys
 from lambdas.domain.batch import batch_get
+from lambdas.domain.paging import query_one_more
 from lambdas.domain.passwords import hash_password, verify_against_nothing, verify_password
 from lambdas.domain.retry import retry_transaction_conflicts
 from lambdas.domain.tokens import Identity, issue_token
@@ -150,14 +151,7 @@ class UserStore:
                 return [], None  # a cursor of another search: nothing follows it here
             partition = keys.username_partition(folded)
             query["ExclusiveStartKey"] = {"pk": {"S": partition}, "sk": {"S": after}}
-        items: list[dict[str, Any]] = []
-        while len(items) <= limit:
-            query["Limit"] = limit + 1 - len(items)
-            page = self._db.query(**query)
-            items += page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                break
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_one_more(self._db, query, limit)
         shown = items[:limit]
         people = [Person(i["userId"]["S"], i["username"]["S"]) for i in shown]
         return people, shown[-1]["sk"]["S"] if len(items) > limit else None
