@@ -13,7 +13,7 @@ BatchGetItem per 100 participants, never a scan.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +47,21 @@ class Member:
 class ConnectionStore:
     """The Connections table, over a boto3 DynamoDB client."""
 
-    def __init__(self, dynamodb: Any, table: str, ttl_seconds: int, max_rooms: int) -> None:
+    def __init__(
+        self,
+        dynamodb: Any,
+        table: str,
+        ttl_seconds: int,
+        max_rooms: int,
+        on_offline: Callable[[Presence], None] | None = None,
+    ) -> None:
         self._db = dynamodb
         self._table = table
         self._ttl_seconds = ttl_seconds
         self._max_rooms = max_rooms
+        # Told when a connection found gone (``forget``, ``remove_gone``) was its user's last:
+        # no $disconnect may come for it, and its user's chat partners would never hear.
+        self._on_offline = on_offline
 
     def _membership_item(
         self, room_id: str, connection_id: str, who: Identity, ttl: int, connected_at: str
@@ -325,7 +335,7 @@ class ConnectionStore:
         cutoff = (now - HANDSHAKE_GRACE_SECONDS) * 1000
         if meta is not None and int(meta.get("connectedAt", {}).get("N", "0")) > cutoff:
             return False
-        self._remove(connection_id, meta, (), user_id)
+        self._went_offline(self._remove(connection_id, meta, (), user_id))
         return True
 
     def remove_gone(self, connection_id: str, room_id: str, now: float | None = None) -> bool:
@@ -343,7 +353,7 @@ class ConnectionStore:
         if meta is not None:
             if int(meta.get("connectedAt", {}).get("N", "0")) > int(cutoff):
                 return False
-            self._remove(connection_id, meta, (room_id,))
+            self._went_offline(self._remove(connection_id, meta, (room_id,)))
             return True
         # No record: expired or removed — or, for a moment, not yet written by $connect's batch.
         try:
@@ -356,6 +366,13 @@ class ConnectionStore:
         except self._db.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def _went_offline(self, presences: list[Presence]) -> None:
+        """Tell ``on_offline`` of users whose last connection was found gone; a failure there
+        is the announcer's to log, and never undoes the removal."""
+        if self._on_offline is not None:
+            for presence in presences:
+                self._on_offline(presence)
 
     def _remove(
         self,

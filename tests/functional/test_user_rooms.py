@@ -145,6 +145,29 @@ def test_a_gone_connection_is_forgotten_unless_it_just_opened(connections, rooms
     assert connections.connections_of([ADA.user_id]) == {"young=": ADA.user_id}
 
 
+def test_the_last_connection_found_gone_tells_on_offline_and_an_earlier_one_does_not(
+    dynamodb, make_table, rooms
+):
+    """A 410 may be all that is ever heard of a dropped connection (no $disconnect): when it
+    was the user's last, ``on_offline`` gets the user's offline presence, from forget() (a
+    chat's delivery) as from remove_gone() (a room's)."""
+    offline = []
+    store = ConnectionStore(
+        dynamodb, make_table("connections").name, 86400, max_rooms=3, on_offline=offline.append
+    )
+    open_connection(store, rooms, "phone=", ADA, now=T0 - 60)
+    open_connection(store, rooms, "laptop=", ADA, now=T0 - 60)
+    open_connection(store, rooms, "bob=", BOB, now=T0 - 60)
+    assert store.forget("phone=", ADA.user_id, now=T0) is True
+    assert offline == []  # the laptop is still open
+    assert store.remove_gone("laptop=", "general", now=T0) is True
+    assert store.remove_gone("bob=", "general", now=T0 - 59) is False  # in its handshake
+    [presence] = offline
+    assert (presence.user_id, presence.online) == (ADA.user_id, False)
+    assert presence.last_seen >= int(T0 * 1000)
+    assert store.connections_of([ADA.user_id, BOB.user_id]) == {"bob=": BOB.user_id}
+
+
 def test_a_join_reaches_the_users_other_connections_and_tells_them(connections, rooms):
     """join_room joins every open connection of the user; the others get roomJoined."""
     for connection_id in ("phone=", "laptop=", "gone="):
