@@ -94,7 +94,8 @@ async def eventually(
 
 
 async def nothing_more_from(peer: Peer, chat_id: str) -> None:
-    """After the participants got a message, a round trip proves ``peer`` got none of the chat."""
+    """After the participants got a message, a round trip and a quiet window prove ``peer``
+    got none of the chat."""
     await peer.request({"action": "getMessages", "roomId": "conf-none", "limit": 1})
-    leaked = peer.drain(lambda f: f.get("chatId") == chat_id)
+    leaked = await peer.within_quiet_window(lambda f: f.get("chatId") == chat_id)
     assert not leaked, f"a connection outside the chat received: {leaked}"

@@ -312,6 +312,22 @@ class Peer:
                 frames.append(frame)
         return frames
 
+    async def within_quiet_window(self, match: Callable[[Frame], bool]) -> list[Frame]:
+        """Broadcasts ``match`` accepts, received already or within a quiet window (a fifth of
+        the timeout). A fan-out's order is free: a leak or a duplicate may come after the
+        frames a check waited for, and a round trip alone would not wait for it."""
+        found = self.drain(match)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout / 5
+        while (left := deadline - loop.time()) > 0:
+            try:
+                _, frame = await asyncio.wait_for(self.broadcasts.get(), left)
+            except TimeoutError:
+                break
+            if match(frame):
+                found.append(frame)
+        return found
+
     def drain(self, match: Callable[[Frame], bool]) -> list[Frame]:
         """Broadcasts already received that ``match`` accepts (the queue is emptied)."""
         frames = []

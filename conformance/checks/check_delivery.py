@@ -51,7 +51,8 @@ async def send_runs(
 
 async def collect(book: DeliveryBook, peers: dict[str, Peer], rooms: set[str], timeout: float):
     """Take broadcasts until each member has what it is owed, or ``timeout`` seconds pass; then
-    a round trip per member, after which what else arrived (doubles, leaks) is taken too."""
+    a round trip per member, after which what else arrives within a quiet window (doubles,
+    leaks) is taken too."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
 
@@ -64,7 +65,7 @@ async def collect(book: DeliveryBook, peers: dict[str, Peer], rooms: set[str], t
             if frame.get("roomId") in rooms:
                 book.receive(member, frame, received)
         await peer.request({"action": "getMessages", "roomId": unique_room(), "limit": 1})
-        for frame in peer.drain(lambda f: f.get("roomId") in rooms):
+        for frame in await peer.within_quiet_window(lambda f: f.get("roomId") in rooms):
             book.receive(member, frame)
 
     await asyncio.gather(*(take(member, peer) for member, peer in peers.items()))

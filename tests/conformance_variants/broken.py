@@ -69,14 +69,13 @@ def _all_connections(room_id: str) -> list[str]:
 
 def leaky_broadcaster(event: Event, context: Any) -> dict[str, Any]:
     """Broadcasts every message to every connection, across rooms."""
-    store = runtime.connections()
     report = process_stream_batch(
-        # Posting to every connection, it drops the ones @connections calls gone at once (no
-        # handshake grace): kept, they would slow each leak behind a queue of 410s.
+        # A 410 removes nothing: $disconnect removes closed connections, and a connection still
+        # in its handshake (410 too) must keep its record (removed, its joinRoom would fail).
         event["Records"],
         _all_connections,
         runtime.poster(),
-        store.remove,
+        lambda connection_id, room_id: False,
     )
     return report.to_response()
 
