@@ -22,7 +22,9 @@ from tests.support.stage_process import RunningStage, start_stage
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACK_FILE = REPO_ROOT / "reference_stack" / "stack.json"
 LEAKY = "tests.conformance_variants.broken.leaky_broadcaster"  # broadcasts to every connection
-RELAXED = ["--send-p95-ms", "5000", "--broadcast-p95-ms", "5000"]  # machinery, not speed
+# Machinery, not speed: the latency limits are out of reach (a busy CI machine once took a
+# chats run past 5 s), so only a lost, doubled or misdirected delivery or an error fails a run.
+RELAXED = ["--send-p95-ms", "600000", "--broadcast-p95-ms", "600000"]
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +98,7 @@ def test_an_impossible_threshold_fails_the_run(tmp_path: Path, stage_file: Path)
     code, summary, output = locust(
         tmp_path,
         *("-u", "4", "-r", "4", "-t", "8s", "--stage-file", str(stage_file)),
-        *("--send-p95-ms", "5000", "--broadcast-p95-ms", "0.001"),
+        *("--send-p95-ms", "600000", "--broadcast-p95-ms", "0.001"),
     )
     assert code == 1, output[-3000:]
     assert summary["passed"] is False
@@ -155,6 +157,7 @@ def test_chats_scenario_books_every_chat_and_passes(tmp_path: Path, stage_file: 
         tmp_path,
         *("--tags", "chats", "--group-size", "3", "-u", "10", "-r", "10", "-t", "15s"),
         *("--stage-file", str(stage_file), "--hold-until-connected", *RELAXED),
+        *("--drain", "10"),  # a chat's message costs the stage more than a room's: it may lag
     )
     assert code == 0, output[-3000:]
     assert set(checks(summary).values()) == {"PASS"}
