@@ -40,7 +40,10 @@ MEMBER_KIND = "member"
 
 
 class ParticipantConnections:
-    """Every open connection of a chat's participants, for the broadcaster."""
+    """Every open connection of a chat's participants, for the broadcaster: read once per
+    stream batch (one object per batch), for a chat's first message there, and reused for its
+    later ones — as a room's members are: every message of the batch was written before that
+    read, so a connection opened before a message was sent is in it."""
 
     def __init__(
         self,
@@ -50,14 +53,25 @@ class ParticipantConnections:
     ) -> None:
         self._participants = participants
         self._connections_of = connections_of
-        self.forget = forget
+        self._forget = forget
         self.markers = DeliveredMarkers()  # of this batch, moved when it is delivered
+        self._read: dict[str, dict[str, str]] = {}
 
     def connections(self, chat_id: str) -> dict[str, str]:
-        participants = self._participants(chat_id)
-        audience = self._connections_of(participants)
-        self.markers.seen(chat_id, len(participants), audience)
+        audience = self._read.get(chat_id)
+        if audience is None:
+            participants = self._participants(chat_id)
+            audience = self._read[chat_id] = self._connections_of(participants)
+            self.markers.seen(chat_id, len(participants), audience)
         return audience
+
+    def forget(self, connection_id: str, user_id: str) -> bool | None:
+        """Forget a connection found gone, and leave it out of the rest of the batch."""
+        removed = self._forget(connection_id, user_id)
+        if removed is not False:
+            for audience in self._read.values():
+                audience.pop(connection_id, None)
+        return removed
 
     def reached(self, message: Message, user_ids: set[str]) -> None:
         self.markers.reached(message, user_ids)

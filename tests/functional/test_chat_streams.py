@@ -93,6 +93,43 @@ def test_a_chat_message_reaches_every_connection_of_every_participant(stores, st
     assert connections.connections_of([BOB.user_id]) == {"b1=": BOB.user_id}
 
 
+def test_a_chats_audience_is_read_once_per_batch_and_a_gone_connection_posted_to_once(
+    stores, streams, monkeypatch
+):
+    """Three messages of one chat in a batch: its participants and their connections are read
+    for the first (as a room's members are), every connection gets all three in order, and a
+    gone connection is posted to once and forgotten."""
+    chats, connections = stores["chats"], stores["connections"]
+    chat = chats.create_group(person(ADA), "lab", [person(BOB)])
+    for connection_id, who in (("a1=", ADA), ("b1=", BOB), ("gone=", BOB)):
+        connect(stores, connection_id, who)
+    sent = [send(stores, chat.summary.chat_id, ADA, text)[0] for text in ("1", "2", "3")]
+    records = stream_records(streams, stores["messages_stream"])
+    reads = []
+    participants = chats.participants
+    monkeypatch.setattr(chats, "participants", lambda c: reads.append(c) or participants(c))
+    poster = Recorder(gone={"gone="})
+    posts = []
+    deliver = poster.deliver
+    monkeypatch.setattr(
+        poster, "deliver", lambda ids, *a: posts.append(list(ids)) or deliver(ids, *a)
+    )
+    report = process_stream_batch(
+        records,
+        connections.members,
+        poster,
+        connections.remove,
+        chats=chat_audience(chats, connections),
+    )
+    assert report.messages == 3 and reads == [chat.summary.chat_id]
+    assert [sorted(p) for p in posts] == [["a1=", "b1=", "gone="], ["a1=", "b1="], ["a1=", "b1="]]
+    for connection_id in ("a1=", "b1="):
+        assert [f["messageId"] for f in poster.frames[connection_id]] == [
+            m.message_id for m in sent
+        ]
+    assert connections.connections_of([BOB.user_id]) == {"b1=": BOB.user_id}
+
+
 def test_the_inbox_consumer_moves_each_participants_entry_once(stores, streams):
     """Each new chat message updates the participants' entries; replaying the batch changes
     nothing; room messages and dedupe claims are not for it."""
