@@ -21,8 +21,10 @@ __all__ = [
     "HandOff",
     "OneAtATime",
     "Poster",
+    "deliver_each",
     "fan_out",
     "fan_out_to_users",
+    "forget_gone",
     "log_undelivered",
     "process_stream_batch",
     "remove_gone",
@@ -224,6 +226,33 @@ def fan_out_to_users(
     return DeliveryReport.of(outcome)
 
 
+def deliver_each(
+    poster: Poster, jobs: Sequence[tuple[Sequence[str], bytes]], deadline: float | None = None
+) -> list[Deliveries]:
+    """Each job's frame to its connections — all at once where the poster can (``deliver_many``:
+    a connection still gets its frames in job order), else one job after another."""
+    many = getattr(poster, "deliver_many", None)
+    if many is not None:
+        return many(jobs, deadline)
+    outcomes: list[Deliveries] = []
+    gone: set[str] = set()  # once gone, a connection is not posted to again
+    for connection_ids, data in jobs:
+        outcome = poster.deliver([c for c in connection_ids if c not in gone], data, deadline)
+        outcome.gone += [c for c in connection_ids if c in gone]
+        gone.update(outcome.gone)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def forget_gone(gone: Iterable[tuple[str, str]], forget: Callable[[str, str], bool | None]) -> None:
+    """Forget each gone ``(connection id, user id)`` once; a failure is logged, the rest go."""
+    for connection_id, user_id in dict.fromkeys(gone):
+        try:
+            forget(connection_id, user_id)
+        except Exception:
+            log.exception("removing stale connection %s failed", connection_id)
+
+
 @dataclass
 class BatchReport(DeliveryReport):
     """A stream batch's deliveries, and the record the event source mapping retries from."""
@@ -269,6 +298,7 @@ def process_stream_batch(
     """
     report = BatchReport()
     members: dict[str, list[str]] = {}
+    posting = _ChatRun(poster, chats, deadline, report)
 
     def room_members(room_id: str) -> list[str]:
         recipients = members.get(room_id)
@@ -284,42 +314,88 @@ def process_stream_batch(
             log.warning("a chat's message, but no chat audience", extra={"chat": message.chat_id})
             continue
         try:
-            result = _deliver(
-                message, room_members, poster, remove_connection, hand_off, deadline, chats
+            if message.chat_id is not None:
+                posting.add(message, record)
+                continue
+            posting.post()  # the chats' messages before this one go first
+            assert message.room_id is not None
+            result = fan_out(
+                message,
+                room_members(message.room_id),
+                poster,
+                remove_connection,
+                hand_off,
+                deadline,
             )
         except Exception:
             log.exception("fanning out message %s failed", message.message_id)
+            failed = posting.failed_at or record
             report.batch_item_failures.append(
-                {"itemIdentifier": record["dynamodb"]["SequenceNumber"]}
+                {"itemIdentifier": failed["dynamodb"]["SequenceNumber"]}
             )
             break
         report.messages += 1
         report.add(result)
+    else:
+        try:
+            posting.post()
+        except Exception:
+            log.exception("fanning out the chats' messages of the batch failed")
+            failed = posting.failed_at
+            assert failed is not None
+            report.batch_item_failures.append(
+                {"itemIdentifier": failed["dynamodb"]["SequenceNumber"]}
+            )
     return report
 
 
-def _deliver(
-    message: Message,
-    members_of: Callable[[str], Iterable[str]],
-    poster: Poster,
-    remove_connection: Callable[[str, str], bool | None],
-    hand_off: HandOff | None,
-    deadline: float | None,
-    chats: ChatAudience | None,
-) -> DeliveryReport:
-    """One message to its room's members, or to its chat's participants' connections."""
-    if message.chat_id is not None and chats is not None:
-        audience = chats.connections(message.chat_id)
-        frame = message_frame(message)
-        return fan_out_to_users(
-            frame,
-            audience,
-            poster,
-            chats.forget,
-            deadline,
-            lambda users: chats.reached(message, users),
-            message_id=message.message_id,
-        )
-    assert message.room_id is not None
-    recipients = list(members_of(message.room_id))
-    return fan_out(message, recipients, poster, remove_connection, hand_off, deadline)
+class _ChatRun:
+    """A batch's chat messages in a row, posted together: their audiences are read one message
+    after another (a read that fails stops the batch there), then every frame goes out at once
+    (``deliver_each``), a connection getting its frames in order."""
+
+    def __init__(
+        self,
+        poster: Poster,
+        chats: ChatAudience | None,
+        deadline: float | None,
+        report: BatchReport,
+    ) -> None:
+        self._poster = poster
+        self._chats = chats
+        self._deadline = deadline
+        self._report = report
+        self._run: list[tuple[Message, dict[str, str], bytes, dict[str, Any]]] = []
+        self.failed_at: dict[str, Any] | None = None  # the record to retry from, if posting failed
+
+    def add(self, message: Message, record: dict[str, Any]) -> None:
+        assert self._chats is not None and message.chat_id is not None
+        try:
+            audience = dict(self._chats.connections(message.chat_id))
+        except Exception:
+            self.post()  # the messages before it are delivered; the batch retries from it
+            raise
+        data = encode(message_frame(message)).encode("utf-8")
+        self._run.append((message, audience, data, record))
+
+    def post(self) -> None:
+        run, self._run = self._run, []
+        if not run:
+            return
+        chats = self._chats
+        assert chats is not None
+        try:
+            jobs = [(sorted(audience), data) for _, audience, data, _ in run]
+            outcomes = deliver_each(self._poster, jobs, self._deadline)
+        except Exception:
+            self.failed_at = run[0][3]
+            raise
+        gone: list[tuple[str, str]] = []
+        for (message, audience, _, _), outcome in zip(run, outcomes, strict=True):
+            if outcome.delivered:
+                chats.reached(message, {audience[c] for c in outcome.delivered})
+            gone += [(c, audience[c]) for c in outcome.gone]
+            log_undelivered(outcome.failed, message_id=message.message_id)
+            self._report.messages += 1
+            self._report.add(DeliveryReport.of(outcome))
+        forget_gone(gone, chats.forget)

@@ -24,7 +24,7 @@ from typing import Any
 
 from lambdas.contract.chats import ChatSummary
 from lambdas.contract.errors import RateLimited
-from lambdas.contract.frames import Message
+from lambdas.contract.frames import Message, encode
 from lambdas.contract.receipts import (
     DELIVERED,
     Presence,
@@ -36,7 +36,14 @@ from lambdas.contract.receipts import (
 )
 from lambdas.domain.chats import ChatStore
 from lambdas.domain.connections import ConnectionStore
-from lambdas.domain.fanout import DeliveryReport, Poster, fan_out_to_users
+from lambdas.domain.fanout import (
+    DeliveryReport,
+    Poster,
+    deliver_each,
+    fan_out_to_users,
+    forget_gone,
+    log_undelivered,
+)
 from lambdas.domain.identity import Identity
 from lambdas.domain.receipts import ReceiptStore, marker_from_item
 from lambdas.domain.typing_gate import TypingGate
@@ -150,6 +157,7 @@ class DeliveredMarkers:
         many moved. A marker that cannot be written is logged: the message was delivered, and
         the next delivery or the participant's read moves it past."""
         moved = 0
+        told: list[tuple[dict[str, str], bytes]] = []  # each moved marker's audience and frame
         for (chat_id, user_id), seq in sorted(self.newest.items()):
             try:
                 item, changed = receipts.move(chat_id, user_id, DELIVERED, seq)
@@ -164,7 +172,15 @@ class DeliveredMarkers:
             audience = _others(self.audiences.get(chat_id, {}), user_id)
             if audience:
                 frame = receipt_frame(chat_id, marker_from_item(item))
-                fan_out_to_users(frame, audience, poster, forget, deadline, chat_id=chat_id)
+                told.append((audience, encode(frame).encode("utf-8")))
+        # Every receipt frame of the batch at once, each connection's in order.
+        jobs = [(sorted(audience), data) for audience, data in told]
+        outcomes = deliver_each(poster, jobs, deadline)
+        gone: list[tuple[str, str]] = []
+        for (audience, _), outcome in zip(told, outcomes, strict=True):
+            gone += [(c, audience[c]) for c in outcome.gone]
+            log_undelivered(outcome.failed, frame="receipt")
+        forget_gone(gone, forget)
         return moved
 
 

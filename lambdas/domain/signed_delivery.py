@@ -170,9 +170,17 @@ class SignedPoster:
     ) -> Deliveries:
         """Post ``data`` to every connection; one failing never stops the others. Retries
         end at ``deadline`` (``time.monotonic()`` seconds; None: attempts alone bound them)."""
+        return self.deliver_many([(connection_ids, data)], deadline)[0]
+
+    def deliver_many(
+        self, jobs: Sequence[tuple[Sequence[str], bytes]], deadline: float | None = None
+    ) -> list[Deliveries]:
+        """Post each job's frame to its connections, all jobs at once: a connection gets its
+        frames one after another, in job order (once gone, it is not posted to again); what
+        became of each job, in order."""
         deadline = float("inf") if deadline is None else deadline
         with self._lock:
-            return self._loop.run_until_complete(self._deliver_all(connection_ids, data, deadline))
+            return self._loop.run_until_complete(self._deliver_jobs(jobs, deadline))
 
     def post(self, connection_id: str, data: bytes, deadline: float | None = None) -> None:
         """Deliver to one connection; raises ConnectionGone or DeliveryFailed."""
@@ -190,27 +198,37 @@ class SignedPoster:
         head += [f"{name}: {value}" for name, value in signer.headers(path, hashed)]
         return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data
 
-    async def _deliver_all(
-        self, connection_ids: Sequence[str], data: bytes, deadline: float
-    ) -> Deliveries:
+    async def _deliver_jobs(
+        self, jobs: Sequence[tuple[Sequence[str], bytes]], deadline: float
+    ) -> list[Deliveries]:
         signer = PostSigner(
             self._credentials.get_frozen_credentials(),
             self._region,
             "execute-api",
             self._host_header,
         )
-        hashed = payload_hash(data)
-        outcome = Deliveries()
-        pending = iter(connection_ids)
+        hashes = [payload_hash(data) for _, data in jobs]
+        outcomes = [Deliveries() for _ in jobs]
+        frames: dict[str, list[int]] = {}  # connection id -> its jobs, in order
+        for index, (connection_ids, _) in enumerate(jobs):
+            for connection_id in connection_ids:
+                frames.setdefault(connection_id, []).append(index)
+        pending = iter(frames.items())
 
         async def sender() -> None:  # one of ``concurrency``: no task per delivery
-            for connection_id in pending:
-                result = await self._post(connection_id, data, signer, hashed, deadline)
-                getattr(outcome, result).append(connection_id)
+            for connection_id, indexes in pending:
+                result = "delivered"
+                for index in indexes:
+                    if result != "gone":
+                        data = jobs[index][1]
+                        result = await self._post(
+                            connection_id, data, signer, hashes[index], deadline
+                        )
+                    getattr(outcomes[index], result).append(connection_id)
 
-        senders = min(self._concurrency, len(connection_ids))
+        senders = min(self._concurrency, len(frames))
         await asyncio.gather(*(sender() for _ in range(senders)))
-        return outcome
+        return outcomes
 
     async def _post(
         self, connection_id: str, data: bytes, signer: PostSigner, hashed: str, deadline: float

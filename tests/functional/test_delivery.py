@@ -11,7 +11,7 @@ import time
 import pytest
 
 from lambdas.contract.frames import Message
-from lambdas.domain.fanout import ConnectionGone, DeliveryFailed, fan_out
+from lambdas.domain.fanout import ConnectionGone, DeliveryFailed, deliver_each, fan_out
 from tests.functional.connections_api import poster_for
 
 
@@ -150,3 +150,23 @@ def test_refusals_are_retried_beyond_the_attempts_whose_answer_was_lost(api, rec
     outcome = poster.deliver(["sick-r1="], b"{}")
     assert outcome.delivered == ["sick-r1="]
     assert len(received) == 3  # two refusals, then delivered
+
+
+def test_deliver_each_posts_every_frame_in_order_and_a_gone_connection_once(poster, received):
+    """Three frames to overlapping connections at once (``deliver_each``): each connection
+    gets its frames in job order, a gone one is posted to once and counted gone for every
+    frame, a failing one fails each of its frames."""
+    jobs = [
+        (["ok-a", "ok-b", "gone-1="], b'{"n":1}'),
+        (["ok-a", "gone-1=", "boom-1="], b'{"n":2}'),
+        (["ok-b", "ok-a"], b'{"n":3}'),
+    ]
+    outcomes = deliver_each(poster, jobs)
+    assert [sorted(o.delivered) for o in outcomes] == [["ok-a", "ok-b"], ["ok-a"], ["ok-a", "ok-b"]]
+    assert [o.gone for o in outcomes] == [["gone-1="], ["gone-1="], []]
+    assert [o.failed for o in outcomes] == [[], ["boom-1="], []]
+    bodies: dict[str, list[int]] = {}
+    for request in received:
+        bodies.setdefault(request.path.rsplit("/", 1)[1], []).append(json.loads(request.body)["n"])
+    assert bodies["ok-a"] == [1, 2, 3] and bodies["ok-b"] == [1, 3]
+    assert bodies["gone-1="] == [1]
