@@ -384,9 +384,19 @@ function onFrame(state: ChatState, frame: ServerFrame): ChatState {
       if (room === undefined) return { ...state, history };
       const outcome = applyPage(room, request, frame);
       if (outcome.next !== null) history.queue = [outcome.next, ...history.queue];
+      // What a catch-up brings (sent while this connection was away) is unread as a broadcast
+      // would have been: others' messages, in a room not on screen.
+      let unread = room.unread;
+      if (request.kind === "catchup" && (room.id !== state.activeRoom || !state.visible)) {
+        const known = new Set(room.messages.map((m) => m.messageId));
+        unread += outcome.history.messages.filter(
+          (m) => !known.has(m.messageId) && m.userId !== state.me.userId,
+        ).length;
+      }
       return {
         ...withRoom(state, room.id, {
           ...outcome.history,
+          unread,
           loadingOlder: request.kind === "older" ? false : room.loadingOlder,
           historyError: null,
         }),

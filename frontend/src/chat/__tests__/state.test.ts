@@ -89,6 +89,32 @@ describe("chatReducer and drain", () => {
     expect(state.rooms.dev.unread).toBe(0);
   });
 
+  it("counts what a catch-up brings after a reconnect as unread, in a room not on screen", () => {
+    let state = reduce(initialState(ME, { rooms: ["dev"] }), { type: "opened" });
+    state = drain(state).state;
+    state = reduce(state, frame({ type: "ack", action: "joinRoom", roomId: "dev" }));
+    for (const roomId of ["general", "dev"]) {
+      state = drain(state).state;
+      state = reduce(state, frame({ type: "messages", roomId, messages: [msg(1, roomId)], nextBefore: null }));
+    }
+    expect(state.rooms.dev.historyLoaded).toBe(true);
+    expect(state.rooms.dev.unread).toBe(0);
+    state = reduce(state, { type: "closed", retryAt: null, offline: true }, { type: "opened" });
+    state = reduce(state, frame({ type: "ack", action: "joinRoom", roomId: "dev" }));
+    const missed = [msg(1, "dev"), msg(2, "dev"), msg(3, "dev", ME), msg(4, "dev")];
+    for (let i = 0; i < 4 && state.history.inFlight?.roomId !== "dev"; i++) {
+      state = drain(state).state;
+      const asked = state.history.inFlight;
+      if (asked !== null && asked.roomId !== "dev") {
+        state = reduce(state, frame({ type: "messages", roomId: asked.roomId, messages: [], nextBefore: null }));
+      }
+    }
+    expect(state.history.inFlight).toMatchObject({ roomId: "dev", kind: "catchup" });
+    state = reduce(state, frame({ type: "messages", roomId: "dev", messages: missed, nextBefore: null }));
+    expect(state.rooms.dev.messages).toHaveLength(4);
+    expect(state.rooms.dev.unread).toBe(2); // 2 and 4: 1 was known, 3 is one's own
+  });
+
   it("a refused join removes the room and says why", () => {
     let state = reduce(initialState(ME), { type: "opened" }, { type: "roomAdded", roomId: "r51" });
     [state] = drained(state);
