@@ -32,7 +32,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,12 +42,12 @@ import boto3
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from benchmarks.room_load import accounts
 from benchmarks.stage import running_stage
 from reference_stack.local.dynamodb_local import DynamoDBLocal
 
 __all__ = ["Aws", "main", "parse_args", "run"]
 
-PASSWORD = "bench-password-1"
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
@@ -92,25 +91,8 @@ async def _wait_until(condition: Any, timeout: float = WAIT_SECONDS) -> bool:
     return True
 
 
-async def _users(session: aiohttp.ClientSession, rest_url: str, n: int, tag: str) -> list[Member]:
-    gate = asyncio.Semaphore(4)
-
-    async def one(i: int) -> Member:
-        email = f"rcpt-{tag}-{i}-{uuid.uuid4().hex[:8]}@example.test"
-        async with gate:
-            body = {"email": email, "password": PASSWORD, "username": f"{tag}{i}"}
-            async with session.post(f"{rest_url}/signup", json=body) as answer:
-                if answer.status != 201:
-                    raise RuntimeError(f"signup: {answer.status} {await answer.text()}")
-            login = {"email": email, "password": PASSWORD}
-            async with session.post(f"{rest_url}/login", json=login) as answer:
-                if answer.status != 200:
-                    raise RuntimeError(f"login: {answer.status} {await answer.text()}")
-                token = (await answer.json())["token"]
-                user_id = (await answer.json())["user"]["userId"]
-        return Member(user_id, token)
-
-    return list(await asyncio.gather(*(one(i) for i in range(n))))
+async def _users(rest_url: str, n: int, tag: str) -> list[Member]:
+    return [Member(user_id, token) for user_id, token in await accounts(rest_url, n, 4, tag)]
 
 
 async def _create(
@@ -206,7 +188,7 @@ async def _group_scenario(
     aws: Aws,
 ) -> dict[str, Any]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-        members = await _users(session, urls["rest_url"], size, name)
+        members = await _users(urls["rest_url"], size, name)
         creator, others = members[0], members[1:]
         body = {"type": "group", "name": name, "participants": [m.user_id for m in others]}
         chat = await _create(session, urls["rest_url"], creator, body)
@@ -279,7 +261,7 @@ async def _typing_scenario(
     urls: dict[str, str], pairs: int, every: float, seconds: float, interval_ms: int
 ) -> dict[str, Any]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-        members = await _users(session, urls["rest_url"], 2 * pairs, "typist")
+        members = await _users(urls["rest_url"], 2 * pairs, "typist")
         chats = []
         for a, b in zip(members[::2], members[1::2], strict=True):
             direct = {"type": "direct", "userId": b.user_id}

@@ -40,10 +40,17 @@ async def sign_up(
 ) -> list[str]:
     """Tokens of ``users`` fresh accounts (signed up and logged in, ``concurrency`` at once),
     e-mails ``{name}-{run}-{i}@example.com`` and usernames ``{name}{i}``."""
+    return [token for _, token in await accounts(rest_url, users, concurrency, name)]
+
+
+async def accounts(
+    rest_url: str, users: int, concurrency: int = 8, name: str = "scale"
+) -> list[tuple[str, str]]:
+    """``(user id, token)`` of ``users`` fresh accounts, as ``sign_up`` makes them."""
     run = uuid.uuid4().hex[:10]
     gate = asyncio.Semaphore(max(concurrency, 1))
 
-    async def one(session: aiohttp.ClientSession, i: int) -> str:
+    async def one(session: aiohttp.ClientSession, i: int) -> tuple[str, str]:
         email = f"{name}-{run}-{i}@example.com"
         async with gate:
             account = {"email": email, "password": PASSWORD, "username": f"{name}{i}"}
@@ -54,7 +61,8 @@ async def sign_up(
             async with session.post(f"{rest_url}/login", json=credentials) as response:
                 if response.status != 200:
                     raise RuntimeError(f"login: {response.status} {await response.text()}")
-                return (await response.json())["token"]
+                answer = await response.json()
+                return answer["user"]["userId"], answer["token"]
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
         return list(await asyncio.gather(*(one(session, i) for i in range(users))))
