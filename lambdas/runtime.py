@@ -9,7 +9,6 @@ from lambdas.contract.errors import ConfigurationError
 from lambdas.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: a function that needs no AWS never loads boto3
-    from lambdas.contract.receipts import Presence
     from lambdas.domain.chats import ChatStore
     from lambdas.domain.connections import ConnectionStore
     from lambdas.domain.dispatch import Dispatcher
@@ -79,24 +78,7 @@ def connections() -> ConnectionStore:
 
     s = settings()
     s.require("connections_table")
-    return ConnectionStore(
-        _dynamodb(),
-        s.connections_table,
-        s.connection_ttl_seconds,
-        s.max_rooms,
-        on_offline=_announce_offline if s.chats_table else None,
-    )
-
-
-def _announce_offline(presence: Presence) -> None:
-    """A connection found gone (a 410, before any $disconnect) was its user's last: their chat
-    partners are told, as $disconnect would have told them."""
-    from lambdas.domain.signals import announce_presence
-
-    s = settings()
-    announce_presence(
-        chats(), connections(), poster(), presence, s.receipts_fanout_max, s.presence_max_chats
-    )
+    return ConnectionStore(_dynamodb(), s.connections_table, s.connection_ttl_seconds, s.max_rooms)
 
 
 @functools.cache

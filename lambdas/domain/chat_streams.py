@@ -77,10 +77,15 @@ class ParticipantConnections:
         self.markers.reached(message, user_ids)
 
 
-def chat_audience(chats: ChatStore, connections: ConnectionStore) -> ParticipantConnections:
-    """The broadcaster's audience of chats' messages, over the two stores."""
+def chat_audience(
+    chats: ChatStore,
+    connections: ConnectionStore,
+    forget: Callable[[str, str], bool | None] | None = None,
+) -> ParticipantConnections:
+    """The broadcaster's audience of chats' messages, over the two stores (``forget``: how a
+    gone connection is forgotten; ``connections.forget`` by default)."""
     return ParticipantConnections(
-        chats.participants, connections.connections_of, connections.forget
+        chats.participants, connections.connections_of, forget or connections.forget
     )
 
 

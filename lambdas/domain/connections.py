@@ -44,24 +44,25 @@ class Member:
     username: str
 
 
+OnOffline = Callable[[Presence], None]
+
+
+def _tell(on_offline: OnOffline | None, presences: list[Presence]) -> None:
+    """Tell ``on_offline`` of users whose last connection was found gone (a failure there is
+    the announcer's to log: it never undoes the removal)."""
+    if on_offline is not None:
+        for presence in presences:
+            on_offline(presence)
+
+
 class ConnectionStore:
     """The Connections table, over a boto3 DynamoDB client."""
 
-    def __init__(
-        self,
-        dynamodb: Any,
-        table: str,
-        ttl_seconds: int,
-        max_rooms: int,
-        on_offline: Callable[[Presence], None] | None = None,
-    ) -> None:
+    def __init__(self, dynamodb: Any, table: str, ttl_seconds: int, max_rooms: int) -> None:
         self._db = dynamodb
         self._table = table
         self._ttl_seconds = ttl_seconds
         self._max_rooms = max_rooms
-        # Told when a connection found gone (``forget``, ``remove_gone``) was its user's last:
-        # no $disconnect may come for it, and its user's chat partners would never hear.
-        self._on_offline = on_offline
 
     def _membership_item(
         self, room_id: str, connection_id: str, who: Identity, ttl: int, connected_at: str
@@ -323,24 +324,38 @@ class ConnectionStore:
         """
         return self._remove(connection_id, self._meta(connection_id), also_rooms, user_id)
 
-    def forget(self, connection_id: str, user_id: str, now: float | None = None) -> bool:
+    def forget(
+        self,
+        connection_id: str,
+        user_id: str,
+        now: float | None = None,
+        on_offline: OnOffline | None = None,
+    ) -> bool:
         """Remove a connection ``@connections`` answered 410 for while delivering to
         ``user_id``'s connections (a chat's message, a notice); returns whether it was removed.
 
         As ``remove_gone``, a connection stored less than ``HANDSHAKE_GRACE_SECONDS`` ago is
         kept — and a connection enters its user's set only once its record is written.
+        ``on_offline`` is told the user's presence if this was their last connection: no
+        $disconnect may ever come for it.
         """
         now = time.time() if now is None else now
         meta = self._meta(connection_id)
         cutoff = (now - HANDSHAKE_GRACE_SECONDS) * 1000
         if meta is not None and int(meta.get("connectedAt", {}).get("N", "0")) > cutoff:
             return False
-        self._went_offline(self._remove(connection_id, meta, (), user_id))
+        _tell(on_offline, self._remove(connection_id, meta, (), user_id))
         return True
 
-    def remove_gone(self, connection_id: str, room_id: str, now: float | None = None) -> bool:
+    def remove_gone(
+        self,
+        connection_id: str,
+        room_id: str,
+        now: float | None = None,
+        on_offline: OnOffline | None = None,
+    ) -> bool:
         """Remove a connection ``@connections`` answered 410 for, found in ``room_id``; returns
-        whether it was removed.
+        whether it was removed (``on_offline``: as ``forget``'s).
 
         A connection stored less than ``HANDSHAKE_GRACE_SECONDS`` ago is kept: API Gateway
         answers 410 until the handshake completes, and ``$connect`` has already stored the
@@ -353,7 +368,7 @@ class ConnectionStore:
         if meta is not None:
             if int(meta.get("connectedAt", {}).get("N", "0")) > int(cutoff):
                 return False
-            self._went_offline(self._remove(connection_id, meta, (room_id,)))
+            _tell(on_offline, self._remove(connection_id, meta, (room_id,)))
             return True
         # No record: expired or removed — or, for a moment, not yet written by $connect's batch.
         try:
@@ -366,13 +381,6 @@ class ConnectionStore:
         except self._db.exceptions.ConditionalCheckFailedException:
             return False
         return True
-
-    def _went_offline(self, presences: list[Presence]) -> None:
-        """Tell ``on_offline`` of users whose last connection was found gone; a failure there
-        is the announcer's to log, and never undoes the removal."""
-        if self._on_offline is not None:
-            for presence in presences:
-                self._on_offline(presence)
 
     def _remove(
         self,

@@ -6,6 +6,7 @@ Rooms above ``CHATSTACK_SHARD_THRESHOLD`` members are handed to the fan-out func
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -13,6 +14,7 @@ from lambdas import runtime
 from lambdas.domain.chat_streams import chat_audience
 from lambdas.domain.fanout import process_stream_batch
 from lambdas.domain.sharded_fanout import ShardRouter
+from lambdas.domain.signals import announce_presence
 from lambdas.logs import logger, with_context
 
 
@@ -20,6 +22,17 @@ from lambdas.logs import logger, with_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     s = runtime.settings()
     store = runtime.connections()
+
+    offline = functools.partial(  # a connection found gone was its user's last: tell partners
+        announce_presence,
+        runtime.chats(),
+        store,
+        runtime.poster(),
+        fanout_max=s.receipts_fanout_max,
+        max_chats=s.presence_max_chats,
+    )
+    remove_gone = functools.partial(store.remove_gone, on_offline=offline)
+    forget = functools.partial(store.forget, on_offline=offline)
     dispatcher = runtime.dispatcher()
     # Retries stop a second before the function would time out.
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - 1.0
@@ -28,22 +41,22 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         router = ShardRouter(
             dispatcher,
             runtime.shard_claims(),
-            store.remove_gone,
+            remove_gone,
             s.shard_threshold,
             s.shard_size,
             s.shard_attempts,
             lease_seconds=lambda: context.get_remaining_time_in_millis() / 1000,
         )
     records = event.get("Records", [])
-    chats = chat_audience(runtime.chats(), store)
+    chats = chat_audience(runtime.chats(), store, forget)
     report = process_stream_batch(
-        records, store.members, runtime.poster(), store.remove_gone, router, deadline, chats
+        records, store.members, runtime.poster(), remove_gone, router, deadline, chats
     )
     # Delivered markers: one write per (chat, participant) reached in this batch.
     moved = 0
     if chats.markers.newest:
         moved = chats.markers.flush(
-            runtime.receipts(), runtime.poster(), store.forget, s.receipts_fanout_max, deadline
+            runtime.receipts(), runtime.poster(), forget, s.receipts_fanout_max, deadline
         )
     logger.info(
         "batch fanned out",

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from lambdas import runtime
+from lambdas.domain import connections as connections_module
 from lambdas.handlers import (
     broadcaster,
     chat_inbox,
@@ -305,6 +306,42 @@ def test_a_chat_is_created_listed_read_and_messaged_through_the_handlers(deploye
         chat_receipts.handler, ada_token, queryStringParameters={"seq": "1"}, **path
     )
     assert status == 200 and body["counts"] == {"seq": 1, "delivered": 1, "read": 1, "of": 1}
+
+
+def test_a_stale_last_connection_found_by_the_broadcaster_announces_its_user_offline(
+    deployed, management, monkeypatch
+):
+    """Bob's only connection is gone without a $disconnect: the broadcaster's 410 for it removes
+    it and tells Ada, his chat partner, that Bob is offline — as $disconnect would have."""
+    monkeypatch.setattr(connections_module, "HANDSHAKE_GRACE_SECONDS", -1)  # both old enough
+    ada, ada_token = signed_up("ada")
+    bob, bob_token = signed_up("bob")
+    status, chat = authed(create_chat.handler, ada_token, {"type": "direct", "userId": bob})
+    assert status == 201
+    connected(ada_token, "conn-ada=")
+    connected(bob_token, "gone-bob=")  # the test server answers 410 for it
+    ack = ws(
+        send_message.handler,
+        "conn-ada=",
+        {"action": "sendMessage", "chatId": chat["chatId"], "message": "still there?"},
+    )
+    stream = event("stream_insert")
+    stream["Records"][0]["dynamodb"]["NewImage"] = {
+        "pk": {"S": f"chat#{chat['chatId']}"},
+        "sk": {"S": f"{ack['timestamp']:013d}#{ack['messageId']}"},
+        "kind": {"S": "message"},
+        "messageId": {"S": ack["messageId"]},
+        "chatId": {"S": chat["chatId"]},
+        "userId": {"S": ada},
+        "username": {"S": "ada"},
+        "message": {"S": "still there?"},
+        "timestamp": {"N": str(ack["timestamp"])},
+        "seq": {"N": "1"},
+    }
+    assert broadcaster.handler(stream, context("broadcaster")) == {"batchItemFailures": []}
+    told = [f for c, f in management.posts if c == "conn-ada=" and f["type"] == "presence"]
+    assert told[-1]["userId"] == bob and told[-1]["online"] is False, told
+    assert runtime.connections().connections_of([bob]) == {}
 
 
 def receipt_frame(chat_id: str, user_id: str, *, delivered: int, read: int) -> dict:

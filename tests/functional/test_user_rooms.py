@@ -146,22 +146,20 @@ def test_a_gone_connection_is_forgotten_unless_it_just_opened(connections, rooms
 
 
 def test_the_last_connection_found_gone_tells_on_offline_and_an_earlier_one_does_not(
-    dynamodb, make_table, rooms
+    connections, rooms
 ):
     """A 410 may be all that is ever heard of a dropped connection (no $disconnect): when it
     was the user's last, ``on_offline`` gets the user's offline presence, from forget() (a
     chat's delivery) as from remove_gone() (a room's)."""
     offline = []
-    store = ConnectionStore(
-        dynamodb, make_table("connections").name, 86400, max_rooms=3, on_offline=offline.append
-    )
+    store = connections
     open_connection(store, rooms, "phone=", ADA, now=T0 - 60)
     open_connection(store, rooms, "laptop=", ADA, now=T0 - 60)
     open_connection(store, rooms, "bob=", BOB, now=T0 - 60)
-    assert store.forget("phone=", ADA.user_id, now=T0) is True
+    assert store.forget("phone=", ADA.user_id, now=T0, on_offline=offline.append) is True
     assert offline == []  # the laptop is still open
-    assert store.remove_gone("laptop=", "general", now=T0) is True
-    assert store.remove_gone("bob=", "general", now=T0 - 59) is False  # in its handshake
+    assert store.remove_gone("laptop=", "general", now=T0, on_offline=offline.append) is True
+    assert store.remove_gone("bob=", "general", T0 - 59, offline.append) is False  # handshake
     [presence] = offline
     assert (presence.user_id, presence.online) == (ADA.user_id, False)
     assert presence.last_seen >= int(T0 * 1000)
