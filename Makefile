@@ -67,9 +67,17 @@ format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The Terraform apply test (~6 min, mostly waiting on terraform and moto's server) runs in a
+# pytest of its own beside the rest; its output follows theirs, and either failing fails the run.
+APPLY_TEST := tests/terraform/test_apply.py
+
 test: setup lint checkov frontend chromium
 	cd frontend && npx vitest run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	mkdir -p reports
+	$(VENV)/bin/pytest $(APPLY_TEST) --basetemp=reports/apply-tmp > reports/terraform-apply.log 2>&1 & apply=$$!; \
+	$(VENV)/bin/pytest --ignore=$(APPLY_TEST) $(PYTEST_ARGS); tests=$$?; \
+	wait $$apply; applied=$$?; cat reports/terraform-apply.log; \
+	test $$tests -eq 0 && test $$applied -eq 0
 	$(VENV)/bin/chatstack conform --junit-xml reports/conformance.xml --results-json reports/conformance.json --html-report reports/conformance.html
 	CHATSTACK_LOCAL_DYNAMODB=moto $(VENV)/bin/chatstack conform --junit-xml reports/conformance-moto.xml --results-json reports/conformance-moto.json --html-report reports/conformance-moto.html
 
