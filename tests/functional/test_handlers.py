@@ -237,6 +237,24 @@ def signed_up(name: str) -> tuple[str, str]:
     return user["userId"], answer["token"]
 
 
+def chat_message_inserted(ack: dict[str, Any], user_id: str, username: str, text: str) -> dict:
+    """The Messages stream's record of the chat message ``ack`` acknowledged."""
+    stream = event("stream_insert")
+    stream["Records"][0]["dynamodb"]["NewImage"] = {
+        "pk": {"S": f"chat#{ack['chatId']}"},
+        "sk": {"S": f"{ack['timestamp']:013d}#{ack['messageId']}"},
+        "kind": {"S": "message"},
+        "messageId": {"S": ack["messageId"]},
+        "chatId": {"S": ack["chatId"]},
+        "userId": {"S": user_id},
+        "username": {"S": username},
+        "message": {"S": text},
+        "timestamp": {"N": str(ack["timestamp"])},
+        "seq": {"N": str(ack["seq"])},
+    }
+    return stream
+
+
 def test_v2_routes_refuse_a_missing_or_bad_token_with_401(deployed):
     """Without Authorization: Bearer, or with a bad token, the answer is 401 UNAUTHORIZED."""
     for token in (None, "nonsense"):
@@ -267,20 +285,7 @@ def test_a_chat_is_created_listed_read_and_messaged_through_the_handlers(deploye
         {"action": "sendMessage", "chatId": chat["chatId"], "message": "hi bob"},
     )
     assert ack["chatId"] == chat["chatId"] and ack["seq"] == 1, ack
-    stream = event("stream_insert")
-    image = {
-        "pk": {"S": f"chat#{chat['chatId']}"},
-        "sk": {"S": f"{ack['timestamp']:013d}#{ack['messageId']}"},
-        "kind": {"S": "message"},
-        "messageId": {"S": ack["messageId"]},
-        "chatId": {"S": chat["chatId"]},
-        "userId": {"S": ada},
-        "username": {"S": "ada"},
-        "message": {"S": "hi bob"},
-        "timestamp": {"N": str(ack["timestamp"])},
-        "seq": {"N": "1"},
-    }
-    stream["Records"][0]["dynamodb"]["NewImage"] = image
+    stream = chat_message_inserted(ack, ada, "ada", "hi bob")
     assert broadcaster.handler(stream, context("broadcaster")) == {"batchItemFailures": []}
     assert sorted(cid for cid, frame in management.posts if frame.get("type") == "message") == [
         "conn-ada=",
@@ -325,19 +330,7 @@ def test_a_stale_last_connection_found_by_the_broadcaster_announces_its_user_off
         "conn-ada=",
         {"action": "sendMessage", "chatId": chat["chatId"], "message": "still there?"},
     )
-    stream = event("stream_insert")
-    stream["Records"][0]["dynamodb"]["NewImage"] = {
-        "pk": {"S": f"chat#{chat['chatId']}"},
-        "sk": {"S": f"{ack['timestamp']:013d}#{ack['messageId']}"},
-        "kind": {"S": "message"},
-        "messageId": {"S": ack["messageId"]},
-        "chatId": {"S": chat["chatId"]},
-        "userId": {"S": ada},
-        "username": {"S": "ada"},
-        "message": {"S": "still there?"},
-        "timestamp": {"N": str(ack["timestamp"])},
-        "seq": {"N": "1"},
-    }
+    stream = chat_message_inserted(ack, ada, "ada", "still there?")
     assert broadcaster.handler(stream, context("broadcaster")) == {"batchItemFailures": []}
     told = [f for c, f in management.posts if c == "conn-ada=" and f["type"] == "presence"]
     assert told[-1]["userId"] == bob and told[-1]["online"] is False, told
