@@ -164,10 +164,11 @@ def main(argv: list[str] | None = None) -> int:
             thread.join()
             stage.stop()
     delivery = run.summary.get("delivery", {})
-    print(
+    delivered = (
         f"delivery {delivery.get('received')}/{delivery.get('expected')} "
         f"({100 * delivery.get('ratio', 0):.2f} %), duplicates {delivery.get('duplicates')}"
     )
+    print(delivered)
     rows = watch.rows
     keys = sorted({k for r in rows for k in r if k != "t"})
     per_minute = []
@@ -190,7 +191,14 @@ def main(argv: list[str] | None = None) -> int:
             writer = csv.DictWriter(out, fieldnames=["t", *keys])
             writer.writeheader()
             writer.writerows(rows)
-        print(f"samples written to {args.out.with_suffix('.csv')}", file=sys.stderr)
+        given = argv if argv is not None else sys.argv[1:]
+        command = " ".join(["python -m benchmarks.soak", *given])
+        args.out.with_suffix(".md").write_text(
+            f"# Soak\n\n`{command}`: {args.users} users in {args.rooms} rooms at "
+            f"{args.send_rate} messages/s each, {args.minutes:g} min on {args.dynamodb}.\n\n"
+            f"{delivered}\n\n{table}\n"
+        )
+        print(f"samples written to {args.out.with_suffix('.csv')} and .md", file=sys.stderr)
     return 0
 
 
