@@ -217,11 +217,7 @@ def fan_out_to_users(
     outcome = poster.deliver(sorted(audience), data, deadline)
     if on_delivered is not None and outcome.delivered:
         on_delivered({audience[c] for c in outcome.delivered})
-    for connection_id in outcome.gone:
-        try:
-            forget(connection_id, audience[connection_id])
-        except Exception:
-            log.exception("removing stale connection %s failed", connection_id)
+    forget_gone([(c, audience[c]) for c in outcome.gone], forget)
     log_undelivered(outcome.failed, **context)
     return DeliveryReport.of(outcome)
 

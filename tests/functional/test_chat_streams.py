@@ -67,6 +67,17 @@ def send(stores, chat_id: str, who: Identity, text: str, client_message_id=None)
     )
 
 
+def broadcast(records, poster, chats, connections):
+    """The broadcaster's processing of ``records``, chats' messages included."""
+    return process_stream_batch(
+        records,
+        connections.members,
+        poster,
+        connections.remove,
+        chats=chat_audience(chats, connections),
+    )
+
+
 def test_a_chat_message_reaches_every_connection_of_every_participant(stores, streams):
     """The broadcaster delivers a chat's message to all open connections of its participants,
     none of anyone else's, and forgets a gone one (old enough to really be gone)."""
@@ -79,13 +90,7 @@ def test_a_chat_message_reaches_every_connection_of_every_participant(stores, st
     records = stream_records(streams, stores["messages_stream"])
     poster = Recorder(gone={"gone="})
     connections = stores["connections"]
-    report = process_stream_batch(
-        records,
-        connections.members,
-        poster,
-        connections.remove,
-        chats=chat_audience(chats, connections),
-    )
+    report = broadcast(records, poster, chats, connections)
     assert report.batch_item_failures == [] and report.messages == 1
     assert set(poster.frames) == {"a1=", "a2=", "b1="}
     for frames in poster.frames.values():
@@ -114,13 +119,7 @@ def test_a_chats_audience_is_read_once_per_batch_and_a_gone_connection_posted_to
     monkeypatch.setattr(
         poster, "deliver", lambda ids, *a: posts.append(list(ids)) or deliver(ids, *a)
     )
-    report = process_stream_batch(
-        records,
-        connections.members,
-        poster,
-        connections.remove,
-        chats=chat_audience(chats, connections),
-    )
+    report = broadcast(records, poster, chats, connections)
     assert report.messages == 3 and reads == [chat.summary.chat_id]
     assert [sorted(p) for p in posts] == [["a1=", "b1=", "gone="], ["a1=", "b1="], ["a1=", "b1="]]
     for connection_id in ("a1=", "b1="):
