@@ -27,6 +27,16 @@ import {
   type TypingRequest,
 } from "./receipts";
 import {
+  dueReports,
+  keepRooms,
+  newestFromOthers,
+  nextDueAt,
+  observe,
+  type ReportBook,
+  type RoomCounts,
+  type RoomReceiptRequest,
+} from "./roomReceipts";
+import {
   DEFAULT_ROOM,
   chatIdOf,
   chatKey,
@@ -132,6 +142,11 @@ export class ChatClient {
   private connectTimer: unknown = null;
   private keepaliveTimer: unknown = null;
   private typingOut: TypingOut = NOT_TYPING;
+  /** Room receipts: how far this app got in each room and what it told the server. */
+  private reports: ReportBook = {};
+  private reportTimer: unknown = null;
+  private reportDueAt: number | null = null;
+  private reportsSeen: { rooms: ChatState["rooms"]; activeRoom: string; visible: boolean } | null = null;
   /** The browser reported no network: no reconnect attempts until it reports one again. */
   private offline = false;
   /** Download URLs by attachment key, and the getAttachmentUrl requests waiting for theirs. */
@@ -325,13 +340,18 @@ export class ChatClient {
     if (frame !== null) this.sendSignal(frame);
   }
 
+  /** How many of a room's members got and read one's newest message there, as asked for. */
+  roomCountsLoaded(roomId: string, counts: RoomCounts): void {
+    this.dispatch({ type: "roomCountsLoaded", roomId, counts });
+  }
+
   /** Time passes: typing indicators expire, and a typist who paused is said to have stopped. */
   tick(): void {
     this.typingDone(false);
     this.dispatch({ type: "clock", now: this.o.now() });
   }
 
-  private sendSignal(frame: TypingRequest): void {
+  private sendSignal(frame: TypingRequest | RoomReceiptRequest): void {
     if (this.socket !== null && this.socket.readyState === OPEN && this.state.status === "connected") {
       this.socket.send(JSON.stringify(frame));
     }
@@ -350,6 +370,55 @@ export class ChatClient {
       this.save(before, after);
       for (const listener of this.listeners) listener();
     }
+    this.reportReceipts();
+  }
+
+  /**
+   * Room receipts (rooms have no receipt frames): the newest message of others in each room is
+   * reported delivered once it arrived, read once shown (its room on screen, the page visible);
+   * at most one report per room every couple of seconds, sent when connected (see roomReceipts).
+   */
+  private reportReceipts(): void {
+    const state = this.state;
+    const seen = this.reportsSeen;
+    if (
+      seen === null ||
+      seen.rooms !== state.rooms ||
+      seen.activeRoom !== state.activeRoom ||
+      seen.visible !== state.visible
+    ) {
+      this.reportsSeen = { rooms: state.rooms, activeRoom: state.activeRoom, visible: state.visible };
+      let book = this.reports;
+      for (const roomId of state.roomOrder) {
+        if (isChatKey(roomId)) continue;
+        const newest = newestFromOthers(state.rooms[roomId].messages, state.me.userId);
+        if (newest === null) continue;
+        const shown = roomId === state.activeRoom && state.visible;
+        book = observe(book, roomId, shown ? "read" : "delivered", newest);
+      }
+      this.reports = keepRooms(book, new Set(state.roomOrder));
+    }
+    if (this.socket === null || this.socket.readyState !== OPEN || state.status !== "connected") return;
+    const now = this.o.now();
+    const [reports, book] = dueReports(this.reports, now);
+    this.reports = book;
+    for (const report of reports) this.sendSignal(report);
+    const due = nextDueAt(book);
+    if (due === this.reportDueAt) return;
+    this.clearReportTimer();
+    if (due === null) return;
+    this.reportDueAt = due;
+    this.reportTimer = this.o.setTimeout(() => {
+      this.reportTimer = null;
+      this.reportDueAt = null;
+      if (!this.stopped) this.reportReceipts();
+    }, Math.max(0, due - now));
+  }
+
+  private clearReportTimer(): void {
+    if (this.reportTimer !== null) this.o.clearTimeout(this.reportTimer);
+    this.reportTimer = null;
+    this.reportDueAt = null;
   }
 
   private save(before: ChatState, after: ChatState): void {
@@ -379,6 +448,7 @@ export class ChatClient {
       if (timer !== null) this.o.clearTimeout(timer);
     }
     this.retryTimer = this.connectTimer = this.keepaliveTimer = null;
+    this.clearReportTimer();
   }
 
   private goOffline(): void {

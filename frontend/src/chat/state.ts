@@ -39,6 +39,7 @@ import {
   type SignalFrame,
   type TypingBook,
 } from "./receipts";
+import { mergeCounts, type RoomCounts } from "./roomReceipts";
 import {
   DEFAULT_ROOM,
   MAX_ROOMS,
@@ -91,6 +92,8 @@ export interface ChatState {
   announcement: { seq: number; text: string } | null;
   /** Contract v3: how far each participant of each chat got (chatId → userId → markers). */
   markers: MarkerBook;
+  /** Rooms: the counts of one's newest own message (roomId → counts), as last asked for. */
+  roomCounts: Readonly<Record<string, RoomCounts>>;
   /** Who is typing where, until when. */
   typing: TypingBook;
   /** Who is online, or when last seen (userId → presence). */
@@ -124,6 +127,8 @@ export type ChatAction =
   | { type: "signal"; frame: SignalFrame; now: number }
   /** Every participant's markers of a chat (``GET /chats/{chatId}/receipts``). */
   | { type: "markersLoaded"; chatId: string; markers: (Markers & { userId: string })[] }
+  /** How many of a room's members got and read a message (``GET /rooms/{roomId}/receipts``). */
+  | { type: "roomCountsLoaded"; roomId: string; counts: RoomCounts }
   /** Time passes: typing indicators expire. */
   | { type: "clock"; now: number };
 
@@ -179,6 +184,7 @@ export function initialState(me: User, saved?: Partial<SavedChat> | null, openRo
     notice: null,
     announcement: null,
     markers: {},
+    roomCounts: {},
     typing: {},
     presence: {},
     now: 0,
@@ -212,10 +218,13 @@ function removeRoom(state: ChatState, roomId: string): ChatState {
     chats = { ...chats };
     delete chats[chatIdOf(roomId)];
   }
+  const roomCounts = { ...state.roomCounts };
+  delete roomCounts[roomId];
   return {
     ...state,
     rooms,
     chats,
+    roomCounts,
     roomOrder: state.roomOrder.filter((id) => id !== roomId),
     activeRoom: state.activeRoom === roomId ? DEFAULT_ROOM : state.activeRoom,
     outbox: dropRoom(state.outbox, roomId),
@@ -568,6 +577,12 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
           state.markers,
         ),
       };
+    case "roomCountsLoaded": {
+      if (state.rooms[action.roomId] === undefined || isChatKey(action.roomId)) return state;
+      const known = state.roomCounts[action.roomId];
+      const counts = mergeCounts(known, action.counts);
+      return counts === known ? state : { ...state, roomCounts: { ...state.roomCounts, [action.roomId]: counts } };
+    }
     case "clock":
       return { ...state, now: action.now };
   }

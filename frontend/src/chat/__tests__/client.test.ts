@@ -46,7 +46,8 @@ describe("ChatClient", () => {
     expect(client.getState().status).toBe("connecting");
     server.last.accept();
     expect(client.getState().status).toBe("connected");
-    expect(server.last.actions()).toEqual(["getMessages:general"]);
+    // The message shown is reported read (a room receipt).
+    expect(server.last.actions()).toEqual(["getMessages:general", "receipt:general"]);
     expect(client.getState().rooms.general.messages.map((m) => m.message)).toEqual(["before"]);
   });
 

@@ -162,3 +162,21 @@ describe("chatReducer and drain", () => {
     expect(frames).toEqual([{ action: "getMessages", roomId: "general", limit: 50, before: "cursor-51" }]);
   });
 });
+
+describe("room counts in the state", () => {
+  const counts = (n: number, read: number) => ({ ...msg(n, "dev", ME), delivered: read, read, of: 2 });
+
+  it("keeps the counts of the newest message asked for, per room, and forgets them with the room", () => {
+    const start = reduce(initialState(ME, { rooms: ["dev"] }), { type: "opened" });
+    let state = reduce(start, { type: "roomCountsLoaded", roomId: "dev", counts: counts(2, 1) });
+    expect(state.roomCounts.dev).toMatchObject({ read: 1, of: 2 });
+    // An answer about an older message, arriving late, changes nothing.
+    expect(reduce(state, { type: "roomCountsLoaded", roomId: "dev", counts: counts(1, 0) })).toBe(state);
+    state = reduce(state, { type: "roomCountsLoaded", roomId: "dev", counts: counts(2, 2) });
+    expect(state.roomCounts.dev.read).toBe(2);
+    // Not for a room one is not in, nor for a chat.
+    expect(reduce(state, { type: "roomCountsLoaded", roomId: "ops", counts: counts(3, 1) })).toBe(state);
+    state = reduce(state, { type: "roomRemoved", roomId: "dev" });
+    expect(state.roomCounts.dev).toBeUndefined();
+  });
+});
