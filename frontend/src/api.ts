@@ -11,6 +11,7 @@ import {
   type User,
 } from "./chat/types";
 import type { Markers } from "./chat/receipts";
+import { parseRoomCounts, type RoomCounts, type RoomPosition } from "./chat/roomReceipts";
 
 export class ApiError extends Error {
   constructor(
@@ -187,6 +188,13 @@ export class Api {
       if (typeof userId !== "string" || typeof deliveredSeq !== "number" || typeof readSeq !== "number") return [];
       return [{ userId, deliveredSeq, readSeq }];
     });
+  }
+
+  /** How many of a room's other members got and read the message at ``position``, or null if
+   * the answer has no counts (rooms have no receipt frames: counts on request). */
+  async roomReceipts(roomId: string, position: RoomPosition): Promise<RoomCounts | null> {
+    const path = `/rooms/${encodeURIComponent(roomId)}/receipts${query({ ...position })}`;
+    return parseRoomCounts(await this.get<unknown>(path));
   }
 
   /** Move the caller's read marker to ``seq``; returns the chat as it is now. */

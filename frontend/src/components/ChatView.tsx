@@ -2,12 +2,14 @@ import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore
 import { Api, requestUpload, uploadFile } from "../api";
 import { conversationList } from "../chat/conversations";
 import { messageStatus, presenceText, typingNames, typingText } from "../chat/receipts";
+import { roomMessageStatus } from "../chat/roomReceipts";
 import { conversationName, totalUnread } from "../chat/state";
 import { chatIdOf, isChatKey } from "../chat/types";
 import { documentTitle } from "../format";
 import { useChatClient } from "../hooks/useChatClient";
 import { useConversations } from "../hooks/useConversations";
 import { useRoomAddress } from "../hooks/useRoomAddress";
+import { useRoomReceipts } from "../hooks/useRoomReceipts";
 import type { Session } from "../session";
 import { AttachmentUrls } from "./Attachments";
 import { ChatHeader } from "./ChatHeader";
@@ -32,6 +34,7 @@ export function ChatView({ session, restUrl, wsUrl, onLogout, onSessionExpired }
   const state = useSyncExternalStore(client.subscribe, client.getState);
   const api = useMemo(() => new Api(restUrl, session.token), [restUrl, session.token]);
   useConversations(client, api, state);
+  useRoomReceipts(client, api, state);
   const name = conversationName(state, state.activeRoom);
   const conversations = useMemo(
     () =>
@@ -196,10 +199,10 @@ export function ChatView({ session, restUrl, wsUrl, onLogout, onSessionExpired }
             onDiscard={(id) => client.discardMessage(id)}
             statusOf={
               chatId === null
-                ? undefined
+                ? (message) => roomMessageStatus(message, state.roomCounts[room.id])
                 : (message) => messageStatus(message.seq ?? null, me.userId, participants, markers)
             }
-            group={chat?.type === "group"}
+            group={chatId === null || chat?.type === "group"}
           />
           <p className="typing-indicator" aria-live="polite">
             {typing}

@@ -8,8 +8,8 @@ import { AttachmentList } from "./Attachments";
 import { MessageText } from "./MessageText";
 
 /** A stored message: author and time (the full date on hover), then its text; one's own
- * message of a chat ends with its ticks — ✓ sent, ✓✓ delivered, ✓✓ in colour read ("read by K
- * of N" in a group). */
+ * message ends with its ticks — ✓ sent, ✓✓ delivered, ✓✓ in colour read ("read by K of N" in a
+ * group or a room). */
 export function Message({
   message,
   own,

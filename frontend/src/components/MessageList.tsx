@@ -16,7 +16,7 @@ interface Props {
   onLoadOlder: () => void;
   onRetry: (clientMessageId: string) => void;
   onDiscard: (clientMessageId: string) => void;
-  /** The ticks of one's own message in a chat (none in a room). */
+  /** The ticks of one's own message (in a room, from the counts asked for). */
   statusOf?: (message: ChatMessage) => MessageStatus | null;
   group?: boolean;
 }
