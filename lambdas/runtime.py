@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # imported where used: a function that needs no AWS never loa
     from lambdas.domain.media import MediaStore
     from lambdas.domain.messages import MessageStore
     from lambdas.domain.receipts import ReceiptStore
+    from lambdas.domain.room_receipts import RoomReceiptStore
     from lambdas.domain.rooms import UserRooms
     from lambdas.domain.shard_claims import ShardClaims
     from lambdas.domain.typing_gate import TypingGate
@@ -31,6 +32,7 @@ __all__ = [
     "poster",
     "receipts",
     "reset",
+    "room_receipts",
     "settings",
     "shard_claims",
     "typing_gate",
@@ -108,6 +110,14 @@ def receipts() -> ReceiptStore:
 
 
 @functools.cache
+def room_receipts() -> RoomReceiptStore:
+    from lambdas.domain.room_receipts import RoomReceiptStore
+
+    settings().require("chats_table")
+    return RoomReceiptStore(_dynamodb(), settings().chats_table)
+
+
+@functools.cache
 def typing_gate() -> TypingGate:
     from lambdas.domain.typing_gate import TypingGate
 
@@ -175,7 +185,8 @@ def reset() -> None:
     """Forget every client, store, setting and key: the next use builds them anew, as in a
     new container (for tests)."""
     cached = (settings, _dynamodb, users, connections, messages, media, _parameter, poster)
-    for function in (*cached, chats, user_rooms, shard_claims, dispatcher, receipts, typing_gate):
+    stores = (chats, user_rooms, shard_claims, dispatcher, receipts, room_receipts, typing_gate)
+    for function in (*cached, *stores):
         function.cache_clear()
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambdas.contract.errors import ValidationFailed
+from lambdas.contract.room_receipts import RoomReceiptRequest, parse_room_receipt
 from lambdas.contract.validation import chat_id_of
 
 __all__ = [
@@ -101,8 +102,15 @@ def _seq(value: Any, field: str = "seq") -> int:
     return value
 
 
-def parse_receipt(frame: dict[str, Any]) -> ReceiptRequest:
-    """Validate a ``receipt`` frame: ``{"chatId", "kind": "delivered"|"read", "seq"}``."""
+def parse_receipt(frame: dict[str, Any]) -> ReceiptRequest | RoomReceiptRequest:
+    """Validate a ``receipt`` frame: of a chat ``{"chatId", "kind": "delivered"|"read",
+    "seq"}``, or of a room ``{"roomId", "kind", "messageId", "timestamp"}`` (one of the two)."""
+    if frame.get("roomId") is not None:
+        if frame.get("chatId") is not None:
+            raise ValidationFailed("give chatId or roomId, not both", field="chatId")
+        return parse_room_receipt(frame)
+    if frame.get("chatId") is None:
+        raise ValidationFailed("chatId (or, for a room, roomId) is required", field="chatId")
     chat_id = chat_id_of(frame.get("chatId"))
     kind = frame.get("kind")
     if kind not in KINDS:

@@ -38,6 +38,7 @@ __all__ = [
     "parse_room",
     "parse_send",
     "parse_signup",
+    "room_id_of",
 ]
 
 ACTIONS = (
@@ -209,10 +210,18 @@ def parse_action(frame: dict[str, Any]) -> str:
 
 
 def _room_id(frame: dict[str, Any]) -> str:
-    room_id = _string(frame, "roomId")
-    if not _ROOM_ID.fullmatch(room_id):
-        raise ValidationFailed("roomId must be 1-64 characters of A-Z a-z 0-9 _ -", field="roomId")
-    return room_id
+    return room_id_of(frame.get("roomId"))
+
+
+def room_id_of(value: Any, field: str = "roomId") -> str:
+    """A room id as a client names one: 1-64 characters of ``A-Z a-z 0-9 _ -``."""
+    if value is None:
+        raise ValidationFailed(f"{field} is required", field=field)
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{field} must be a string", field=field)
+    if not _ROOM_ID.fullmatch(value):
+        raise ValidationFailed(f"{field} must be 1-64 characters of A-Z a-z 0-9 _ -", field=field)
+    return value
 
 
 def chat_id_of(value: Any, field: str = "chatId") -> str:

@@ -21,6 +21,8 @@ __all__ = [
     "membership_key",
     "message_sort_key",
     "presence_key",
+    "room_marker_key",
+    "room_markers_partition",
     "room_partition",
     "typing_gate_key",
     "user_key",
@@ -116,6 +118,17 @@ def user_rooms_key(user_id: str) -> dict[str, dict[str, str]]:
 def directory_entry_key(room_id: str) -> dict[str, dict[str, str]]:
     """Chats table: a room's entry in the directory of rooms, sorted by the lower-case id."""
     return {"pk": {"S": DIRECTORY_PARTITION}, "sk": {"S": f"{room_id.lower()}#{room_id}"}}
+
+
+def room_markers_partition(room_id: str) -> str:
+    """Chats table: the receipt markers of one room's members (one item per member)."""
+    return f"roomreceipts#{room_id}"
+
+
+def room_marker_key(room_id: str, user_id: str) -> dict[str, dict[str, str]]:
+    """Chats table: one member's receipt markers in a room (the newest positions delivered to
+    and read by them)."""
+    return {"pk": {"S": room_markers_partition(room_id)}, "sk": {"S": f"user#{user_id}"}}
 
 
 def typing_gate_key(chat_id: str, user_id: str, state: str) -> dict[str, dict[str, str]]:

@@ -297,6 +297,18 @@ class MessageStore:
             name=item["name"]["S"],
         )
 
+    def in_room(self, room_id: str, timestamp: int, message_id: str) -> bool:
+        """Whether the room's history holds message ``message_id`` sent at ``timestamp`` (one
+        GetItem of its history item)."""
+        key = {
+            "pk": {"S": keys.room_partition(room_id)},
+            "sk": {"S": keys.message_sort_key(timestamp, message_id)},
+        }
+        item = self._db.get_item(
+            TableName=self._table, Key=key, ProjectionExpression="pk", ConsistentRead=True
+        ).get("Item")
+        return item is not None
+
     def history(
         self, room_id: str | None, limit: int, before: str | None, *, chat_id: str | None = None
     ) -> tuple[list[Message], str | None]:

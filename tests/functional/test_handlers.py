@@ -30,6 +30,7 @@ from lambdas.handlers import (
     list_chats,
     login,
     receipt,
+    room_receipts,
     send_message,
     send_typing,
     signup,
@@ -335,6 +336,64 @@ def test_a_stale_last_connection_found_by_the_broadcaster_announces_its_user_off
     told = [f for c, f in management.posts if c == "conn-ada=" and f["type"] == "presence"]
     assert told[-1]["userId"] == bob and told[-1]["online"] is False, told
     assert runtime.connections().connections_of([bob]) == {}
+
+
+def test_a_room_receipt_moves_markers_tells_nobody_and_is_counted(deployed, management):
+    """In a room, receipt (roomId, messageId, timestamp) answers the caller's markers and posts
+    no frame; GET /rooms/{roomId}/receipts counts "read by K of N"; an outsider gets
+    NOT_IN_ROOM (error frame, 403) and a message not in the room VALIDATION_ERROR."""
+    users = {name: signed_up(name) for name in ("ada", "bob", "cy", "eve")}
+    for name, (_, token) in users.items():
+        connected(token, f"conn-{name}=")
+        if name != "eve":
+            ws(join_room.handler, f"conn-{name}=", {"action": "joinRoom", "roomId": "lab"})
+    ack = ws(
+        send_message.handler,
+        "conn-ada=",
+        {"action": "sendMessage", "roomId": "lab", "message": "m"},
+    )
+    at = {"messageId": ack["messageId"], "timestamp": ack["timestamp"]}
+    posted = len(management.posts)
+    read = {"action": "receipt", "roomId": "lab", "kind": "read", **at}
+    answer = ws(receipt.handler, "conn-bob=", read)
+    assert answer == {
+        "type": "ack",
+        "action": "receipt",
+        "roomId": "lab",
+        "kind": "read",
+        **at,
+        "delivered": at,
+        "read": at,
+        "moved": True,
+    }
+    assert ws(receipt.handler, "conn-bob=", read)["moved"] is False
+    delivered = {**read, "kind": "delivered"}
+    assert ws(receipt.handler, "conn-cy=", delivered)["moved"] is True
+    assert len(management.posts) == posted, "rooms have no receipt frames"
+    assert ws(receipt.handler, "conn-eve=", read)["code"] == "NOT_IN_ROOM"
+    wrong = {**read, "timestamp": ack["timestamp"] + 1}
+    refused = ws(receipt.handler, "conn-bob=", wrong)
+    assert (refused["code"], refused["field"]) == ("VALIDATION_ERROR", "messageId")
+
+    path = {"pathParameters": {"roomId": "lab"}, "resource": "/rooms/{roomId}/receipts"}
+    query = {"messageId": at["messageId"], "timestamp": str(at["timestamp"])}
+    status, body = authed(
+        room_receipts.handler, users["ada"][1], queryStringParameters=query, **path
+    )
+    assert status == 200, body
+    assert body == {
+        "roomId": "lab",
+        "members": 3,
+        "live": False,
+        "mine": {"delivered": None, "read": None},
+        "counts": {**at, "delivered": 2, "read": 1, "of": 2},
+    }
+    status, body = authed(room_receipts.handler, users["eve"][1], **path)
+    assert status == 403 and body["error"]["code"] == "NOT_IN_ROOM"
+    status, body = authed(
+        room_receipts.handler, users["ada"][1], queryStringParameters={"timestamp": "1"}, **path
+    )
+    assert status == 400 and body["error"]["field"] == "messageId"
 
 
 def receipt_frame(chat_id: str, user_id: str, *, delivered: int, read: int) -> dict:
