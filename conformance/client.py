@@ -328,6 +328,22 @@ class Peer:
                 found.append(frame)
         return found
 
+    async def notices_within_quiet_window(self, match: Callable[[Frame], bool]) -> list[Frame]:
+        """Notices ``match`` accepts, received already or within a quiet window (a fifth of the
+        timeout): for a frame the stage must never send, which a round trip alone would not
+        wait for."""
+        found = self.drain_notices(match)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout / 5
+        while (left := deadline - loop.time()) > 0:
+            try:
+                frame = await asyncio.wait_for(self.notices.get(), left)
+            except TimeoutError:
+                break
+            if match(frame):
+                found.append(frame)
+        return found
+
     def drain(self, match: Callable[[Frame], bool]) -> list[Frame]:
         """Broadcasts already received that ``match`` accepts (the queue is emptied)."""
         frames = []

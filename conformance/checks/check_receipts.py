@@ -1,4 +1,5 @@
-"""Areas receipts, typing and presence (profile ``receipts``, RECEIPTS.md §9-§11)."""
+"""Areas receipts (in chats and rooms), typing and presence (profile ``receipts``,
+RECEIPTS.md §9-§11)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from conformance.chat_steps import (
     group_chat,
     send_to_chat,
     unknown_chat_id,
+    unknown_user_id,
 )
-from conformance.client import Peer, Rest, User
+from conformance.client import Peer, Rest, User, unique_room
 from conformance.errors import PreconditionFailed
 from conformance.plugin import MUST, check
 
@@ -291,6 +293,207 @@ async def check_a_small_groups_receipt_reaches_every_other_participant(rest, con
         await peer.notice(
             lambda f: receipt_of(chat["chatId"], bob)(f) and f.get("readSeq") == ack["seq"]
         )
+
+
+# -- receipts in rooms (§9, Rooms) ------------------------------------------------------------
+
+
+async def room_members(rest: Rest, connect, room: str, *names: str) -> list[tuple[User, Peer]]:
+    """Fresh users, each with a connection that joined ``room``."""
+    joined = []
+    for who in await users(rest, *names):
+        peer = await connect(who)
+        await peer.join(room)
+        joined.append((who, peer))
+    return joined
+
+
+async def send_to_room(peer: Peer, room: str, text: str) -> dict:
+    """Send to a room; returns the message's position ``{"messageId", "timestamp"}``."""
+    ack = await peer.request({"action": "sendMessage", "roomId": room, "message": text})
+    assert ack.get("type") == "ack" and ack.get("roomId") == room, f"expected an ack: {ack}"
+    return {"messageId": ack["messageId"], "timestamp": ack["timestamp"]}
+
+
+async def room_receipt(peer: Peer, room: str, kind: str, position: dict, **extra) -> dict:
+    return await peer.request(
+        {"action": "receipt", "roomId": room, "kind": kind, **position, **extra}
+    )
+
+
+def expect_room_ack(answer: dict, room: str, kind: str, position: dict) -> None:
+    assert answer.get("type") == "ack" and answer.get("action") == "receipt", (
+        f"expected the receipt ack, got {answer}"
+    )
+    shown = {k: answer.get(k) for k in ("roomId", "kind", "messageId", "timestamp")}
+    assert shown == {"roomId": room, "kind": kind, **position}, f"ack of another receipt: {answer}"
+
+
+def positions(answer: dict) -> tuple:
+    """(delivered, read) of an ack or of ``mine``."""
+    return answer.get("delivered"), answer.get("read")
+
+
+async def room_markers(rest: Rest, who: User, room: str, position: dict | None = None) -> dict:
+    answer = await rest.as_user(who, "GET", f"/rooms/{room}/receipts", params=position)
+    assert answer.status == 200, f"GET /rooms/{{roomId}}/receipts: expected 200, got {answer}"
+    return answer.body
+
+
+@check("RCPT-010", MUST, profile="receipts")
+async def check_a_room_receipt_moves_the_callers_markers_and_answers_them(rest, connect):
+    """§9 Rooms: a delivered, then a read receipt of a room message is acknowledged with the
+    caller's markers now, which the receipts of the room show as theirs."""
+    room = unique_room()
+    (ada, sender), (bob, reader) = await room_members(rest, connect, room, "ada", "bob")
+    at = await send_to_room(sender, room, "for the room")
+    await reader.message(lambda f: f.get("roomId") == room)
+    answer = await room_receipt(reader, room, "delivered", at)
+    expect_room_ack(answer, room, "delivered", at)
+    assert answer.get("moved") is True and positions(answer) == (at, None), str(answer)
+    answer = await room_receipt(reader, room, "read", at)
+    expect_room_ack(answer, room, "read", at)
+    assert answer.get("moved") is True and positions(answer) == (at, at), str(answer)
+    body = await room_markers(rest, bob, room)
+    assert body.get("roomId") == room and body.get("live") is False, str(body)
+    assert positions(body.get("mine") or {}) == (at, at), f"not kept: {body}"
+    assert body.get("counts") is None, f"counts without a message asked for: {body}"
+    assert positions((await room_markers(rest, ada, room)).get("mine") or {}) == (None, None)
+
+
+@check("RCPT-011", MUST, profile="receipts")
+async def check_a_room_marker_never_moves_back(rest, connect):
+    """§9 Rooms: a receipt at or before the marker answers moved: false and the markers read
+    back unchanged."""
+    room = unique_room()
+    (_, sender), (bob, reader) = await room_members(rest, connect, room, "ada", "bob")
+    first, second, third = [await send_to_room(sender, room, f"m{n}") for n in range(3)]
+    assert (await room_receipt(reader, room, "delivered", third)).get("moved") is True
+    assert (await room_receipt(reader, room, "read", second)).get("moved") is True
+    for kind, position in (("read", first), ("read", second), ("delivered", second)):
+        back = await room_receipt(reader, room, kind, position)
+        expect_room_ack(back, room, kind, position)
+        assert back.get("moved") is False, f"an older {kind} receipt moved the marker: {back}"
+        assert positions(back) == (third, second), f"moved back: {back}"
+    mine = (await room_markers(rest, bob, room)).get("mine") or {}
+    assert positions(mine) == (third, second), f"moved back: {mine}"
+
+
+@check("RCPT-012", MUST, profile="receipts")
+async def check_a_room_read_implies_delivered(rest, connect):
+    """§9 Rooms: a read receipt shows the message delivered too; a delivered receipt at or
+    before the read marker moves nothing, and the counts count the reader as delivered."""
+    room = unique_room()
+    (ada, sender), (_, reader) = await room_members(rest, connect, room, "ada", "bob")
+    first, second, third = [await send_to_room(sender, room, f"m{n}") for n in range(3)]
+    answer = await room_receipt(reader, room, "read", second)
+    assert answer.get("moved") is True and positions(answer) == (second, second), str(answer)
+    for position in (first, second):
+        same = await room_receipt(reader, room, "delivered", position)
+        assert same.get("moved") is False, f"delivered moved below the read marker: {same}"
+        assert positions(same) == (second, second), str(same)
+    counts = (await room_markers(rest, ada, room, second)).get("counts") or {}
+    assert (counts.get("delivered"), counts.get("read")) == (1, 1), str(counts)
+    later = await room_receipt(reader, room, "delivered", third)
+    assert later.get("moved") is True and positions(later) == (third, second), str(later)
+
+
+@check("RCPT-013", MUST, profile="receipts")
+async def check_a_room_counts_who_read_a_message(rest, connect):
+    """§9 Rooms: the counts of a room message say how many of the other members got and read
+    it, of how many ("read by K of N")."""
+    room = unique_room()
+    joined = await room_members(rest, connect, room, "ada", "bob", "cy")
+    (ada, sender), (_, bob_peer), (_, cy_peer) = joined
+    first = await send_to_room(sender, room, "first")
+    second = await send_to_room(sender, room, "second")
+    await room_receipt(sender, room, "read", second)  # the caller's own: not among the others
+    await room_receipt(bob_peer, room, "read", second)
+    await room_receipt(cy_peer, room, "delivered", second)
+    await room_receipt(cy_peer, room, "read", first)
+    body = await room_markers(rest, ada, room, second)
+    assert body.get("members") == 3 and body.get("live") is False, str(body)
+    assert body.get("counts") == {**second, "delivered": 2, "read": 1, "of": 2}, str(body)
+    counts = (await room_markers(rest, ada, room, first)).get("counts")
+    assert counts == {**first, "delivered": 2, "read": 2, "of": 2}, str(counts)
+
+
+@check("RCPT-014", MUST, profile="receipts")
+async def check_a_room_receipt_from_outside_the_room_is_refused(rest, connect):
+    """§9 Rooms: a user not in the room (never, or no longer) gets NOT_IN_ROOM for a receipt or
+    the markers, for a real message or not, and nothing moves."""
+    room = unique_room()
+    joined = await room_members(rest, connect, room, "ada", "bob")
+    (ada, sender), (bob, leaver) = joined
+    (eve,) = await users(rest, "eve")
+    outsider = await connect(eve)
+    at = await send_to_room(sender, room, "members only")
+    answer = await leaver.request({"action": "leaveRoom", "roomId": room})
+    assert answer.get("type") == "ack", f"leaveRoom: expected its ack, got {answer}"
+    fake = {"messageId": unknown_user_id(), "timestamp": at["timestamp"]}
+    for peer in (outsider, leaver):
+        for position in (at, fake):
+            expect_error(await room_receipt(peer, room, "read", position), "NOT_IN_ROOM")
+    for who in (eve, bob):
+        answer = await rest.as_user(who, "GET", f"/rooms/{room}/receipts", params=at)
+        expect_rest_error(answer, 403, "NOT_IN_ROOM")
+    counts = (await room_markers(rest, ada, room, at)).get("counts") or {}
+    assert (counts.get("delivered"), counts.get("read")) == (0, 0), f"moved: {counts}"
+
+
+@check("RCPT-015", MUST, profile="receipts")
+async def check_a_bad_room_receipt_is_refused_and_moves_nothing(rest, connect):
+    """§9 Rooms: a receipt for a message not in the room, or with a bad field, and a bad counts
+    query get VALIDATION_ERROR naming the field, and the markers stay."""
+    room, other = unique_room(), unique_room()
+    (_, sender), (bob, reader) = await room_members(rest, connect, room, "ada", "bob")
+    await reader.join(other)
+    at = await send_to_room(sender, room, "here")
+    elsewhere = await send_to_room(reader, other, "there")
+    for frame, field in (
+        ({**elsewhere, "kind": "read"}, "messageId"),  # another room's message
+        ({**at, "timestamp": at["timestamp"] + 1, "kind": "read"}, "messageId"),
+        ({**at, "messageId": unknown_user_id(), "kind": "read"}, "messageId"),
+        ({**at, "kind": "seen"}, "kind"),
+        ({"timestamp": at["timestamp"], "kind": "read"}, "messageId"),
+        ({"messageId": at["messageId"], "kind": "read"}, "timestamp"),
+        ({**at, "timestamp": str(at["timestamp"]), "kind": "read"}, "timestamp"),
+        ({**at, "timestamp": -1, "kind": "read"}, "timestamp"),
+    ):
+        answer = await reader.request({"action": "receipt", "roomId": room, **frame})
+        expect_error(answer, "VALIDATION_ERROR", field)
+    both = await room_receipt(reader, room, "read", at, chatId=unknown_chat_id())
+    expect_error(both, "VALIDATION_ERROR")
+    assert both.get("field") in ("chatId", "roomId"), f"expected the field named: {both}"
+    path = f"/rooms/{room}/receipts"
+    for params, field in (
+        ({"messageId": at["messageId"]}, "timestamp"),
+        ({"timestamp": at["timestamp"]}, "messageId"),
+        ({"messageId": at["messageId"], "timestamp": "x"}, "timestamp"),
+        (elsewhere, "messageId"),
+    ):
+        answer = await rest.as_user(bob, "GET", path, params=params)
+        expect_rest_error(answer, 400, "VALIDATION_ERROR", field)
+    mine = (await room_markers(rest, bob, room)).get("mine") or {}
+    assert positions(mine) == (None, None), f"a refused receipt moved the marker: {mine}"
+
+
+@check("RCPT-016", MUST, profile="receipts")
+async def check_no_receipt_frame_reaches_anyone_in_a_room(rest, connect):
+    """§9 Rooms: a room receipt is told to no connection — not the sender's, not the other
+    members', not the reader's own."""
+    room = unique_room()
+    joined = await room_members(rest, connect, room, "ada", "bob", "cy")
+    (_, sender), (_, reader), (_, third) = joined
+    at = await send_to_room(sender, room, "quietly read")
+    for peer in (sender, reader, third):
+        await peer.message(lambda f: f.get("roomId") == room)
+    assert (await room_receipt(reader, room, "delivered", at)).get("moved") is True
+    assert (await room_receipt(reader, room, "read", at)).get("moved") is True
+    for peer in (sender, reader, third):
+        await round_trip(peer)
+        told = await peer.notices_within_quiet_window(lambda f: f.get("type") == "receipt")
+        assert not told, f"receipt frames in a room: {told}"
 
 
 # -- typing -----------------------------------------------------------------------------------

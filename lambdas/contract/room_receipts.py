@@ -1,4 +1,4 @@
-"""Contract v3 (profile ``receipts``, RECEIPTS.md §9.5): receipt markers in rooms. Pure code.
+"""Contract v3 (profile ``receipts``, RECEIPTS.md §9, Rooms): room receipt markers, pure code.
 
 A room's messages have no sequence number: a message's place in the room is its **position**,
 ``(timestamp, messageId)`` — the order of the room's history. For each (room, member) the stage
@@ -136,7 +136,7 @@ def room_receipt_counts(
 ) -> dict[str, Any]:
     """How many members other than ``caller`` got, and read, the message at ``position``, of
     how many: ``members`` is the room's directory count (the caller among them). A count never
-    exceeds ``of``, which a directory count one off (RECEIPTS.md §9.5) could otherwise show."""
+    exceeds ``of``, which a directory count one off (rooms.py) could otherwise show."""
     others = [m for m in markers if m.user_id != caller]
     of = max(members - 1, 0)
     return {

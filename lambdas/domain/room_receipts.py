@@ -1,4 +1,4 @@
-"""Receipts in rooms (contract v3, RECEIPTS.md §9.5): one marker item per (room, member).
+"""Receipts in rooms (RECEIPTS.md §9, Rooms): one marker item per (room, member).
 
 The Chats table holds ``roomreceipts#{roomId}`` / ``user#{userId}`` with ``deliveredPos`` and
 ``readPos``: the newest message position (its history sort key, ``{timestamp:013d}#{id}``,

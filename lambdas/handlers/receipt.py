@@ -1,6 +1,6 @@
 """WebSocket ``receipt``: move the user's delivered or read marker forward (one write) — in a
 chat, telling the other participants of a chat within the bound; in a room, telling nobody
-(rooms have no live receipt frames: RECEIPTS.md §9.5)."""
+(rooms have no live receipt frames: RECEIPTS.md §9, Rooms)."""
 
 from __future__ import annotations
 

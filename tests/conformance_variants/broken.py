@@ -36,6 +36,12 @@ from lambdas.contract.receipts import (
     parse_typing,
     typing_frame,
 )
+from lambdas.contract.room_receipts import (
+    Position,
+    RoomMarker,
+    RoomReceiptRequest,
+    ack_room_receipt,
+)
 from lambdas.contract.validation import history_page, parse_attachment_url, parse_send
 from lambdas.domain import keys
 from lambdas.domain.chats import ChatStore
@@ -50,6 +56,13 @@ from lambdas.domain.fanout import (
 )
 from lambdas.domain.media import MediaStore, PresignedUpload
 from lambdas.domain.receipts import ReceiptStore, marker_from_item
+from lambdas.domain.room_receipts import (
+    ATTRIBUTE,
+    RoomReceiptStore,
+    position_key,
+    room_marker_from_item,
+    room_receipt,
+)
 from lambdas.domain.signals import send_receipt
 from lambdas.domain.tokens import Identity, verify_token
 from lambdas.handlers import get_messages, login, signup
@@ -388,13 +401,38 @@ class _BackwardReceipts(ReceiptStore):
         return item, True
 
 
+class _BackwardRoomReceipts(RoomReceiptStore):
+    """Sets a room marker to whatever a receipt says (the same defect, in rooms)."""
+
+    def move(
+        self, room_id: str, user_id: str, kind: str, position: Position
+    ) -> tuple[RoomMarker, bool]:
+        item = self._db.update_item(
+            TableName=self._table,
+            Key=keys.room_marker_key(room_id, user_id),
+            UpdateExpression=f"SET {ATTRIBUTE[kind]} = :pos, userId = :user",
+            ExpressionAttributeValues={
+                ":pos": {"S": position_key(position)},
+                ":user": {"S": user_id},
+            },
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+        return room_marker_from_item(user_id, item), True
+
+
 def backward_receipt(event: Event, context: Any) -> dict[str, Any]:
-    """Moves a marker back when an older receipt comes."""
+    """Moves a marker back when an older receipt comes (in chats and in rooms)."""
 
     @ws_route(action="receipt")
     def answer(frame: dict[str, Any], connection_id: str) -> dict[str, Any]:
         request = parse_receipt(frame)
         who = runtime.connections().identity(connection_id)
+        if isinstance(request, RoomReceiptRequest):
+            rooms = _BackwardRoomReceipts(boto3.client("dynamodb"), runtime.settings().chats_table)
+            marker, moved = room_receipt(
+                rooms, runtime.user_rooms(), runtime.messages(), who.user_id, request
+            )
+            return ack_room_receipt(request, marker, moved)
         store = _BackwardReceipts(boto3.client("dynamodb"), runtime.settings().chats_table)
         item, moved = send_receipt(
             store,
