@@ -140,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument(
         "--function-processes",
         help="most sandboxes (processes) of a function at once, started on demand, as "
-        "name=N,... (default broadcaster=1, fanout_shard=8, signup and login one per core "
-        "but one, others 4)",
+        "name=N,... (default: a stream's function one per lane of its mapping, e.g. "
+        "broadcaster=4; fanout_shard=8; signup and login one per core but one; others 4)",
     )
     up.add_argument(
         "--stack", help="another stack definition (default: reference_stack/stack.json)"

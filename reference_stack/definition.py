@@ -142,6 +142,8 @@ class Stream:
     """An event source mapping: a table's stream feeding a function, batch by batch.
 
     ``filters`` are Lambda event filter patterns: a record is passed on when one matches.
+    ``parallelization_factor`` (1–10) is how many batches of a shard run at once, spread by
+    partition key: one key's records (a room's messages) stay in order.
     """
 
     name: str
@@ -152,6 +154,11 @@ class Stream:
     bisect_batch_on_function_error: bool
     function_response_types: list[str]
     filters: list[dict[str, Any]]
+    parallelization_factor: int = 1
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.parallelization_factor <= 10:
+            raise ValueError(f"stream {self.name}: parallelization_factor must be 1 to 10")
 
 
 @dataclass(frozen=True)

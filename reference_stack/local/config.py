@@ -19,8 +19,6 @@ def _cpus_but_one() -> int:
 
 def _default_processes() -> dict[str, int]:
     return {
-        # A stream's event source mapping runs one batch per shard at a time.
-        **dict.fromkeys(("broadcaster", "chat_inbox", "chat_events"), 1),
         "fanout_shard": 8,
         **dict.fromkeys(("signup", "login"), _cpus_but_one()),
     }
@@ -84,10 +82,10 @@ class StageConfig:
     # Every function runs in sandboxes of its own — worker processes, on any core, as each
     # Lambda function has its own CPU — started on demand, up to ``function_processes[name]``
     # (default ``default_function_processes``) at once. ``process_functions`` (None: all) names
-    # the functions run so; the others run in threads of the stage's own process. The
-    # broadcaster has one sandbox, as an event source mapping runs one batch per stream shard at
-    # a time; bcrypt's functions leave a core to the rest; the fan-out function's shards and
-    # busy routes run side by side, as Lambda scales them.
+    # the functions run so; the others run in threads of the stage's own process. A stream's
+    # function has a sandbox per lane of its mapping (stack.json's ``parallelization_factor``,
+    # the batches of a shard that run at once); bcrypt's functions leave a core to the rest;
+    # the fan-out function's shards and busy routes run side by side, as Lambda scales them.
     process_functions: tuple[str, ...] | None = None
     function_processes: dict[str, int] = field(default_factory=lambda: _default_processes())
     default_function_processes: int = 4

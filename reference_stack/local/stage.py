@@ -35,7 +35,16 @@ from reference_stack.local.ttl_sweeper import sweep_forever
 from reference_stack.local.web import build_web_app
 from reference_stack.local.websocket_api import WebSocketApi
 
-__all__ = ["LocalStage", "StageUrls", "write_stage_file"]
+__all__ = ["LocalStage", "StageUrls", "stream_lanes", "write_stage_file"]
+
+
+def stream_lanes(stack: Stack) -> dict[str, int]:
+    """Sandboxes of each stream's function: one per lane of its mappings, as Lambda runs
+    ``ParallelizationFactor`` batches of a shard at once (``--function-processes`` wins)."""
+    lanes: dict[str, int] = {}
+    for mapping in stack.streams:
+        lanes[mapping.function] = lanes.get(mapping.function, 0) + mapping.parallelization_factor
+    return lanes
 
 
 @dataclass(frozen=True)
@@ -173,7 +182,7 @@ class LocalStage:
             c.workers,
             prefix=c.table_prefix,
             process_functions=c.process_functions,
-            processes=c.function_processes,
+            processes={**stream_lanes(self.stack), **c.function_processes},
             default_processes=c.default_function_processes,
             concurrency=c.function_concurrency,
         )
@@ -195,6 +204,8 @@ class LocalStage:
                 maximum_retry_attempts=mapping.maximum_retry_attempts,
                 poll_interval=c.stream_poll_interval,
                 filters=mapping.filters,
+                parallelization_factor=mapping.parallelization_factor,
+                partition_key=self.stack.tables[mapping.table].hash_key,
             )
             for mapping in self.stack.streams
         ]

@@ -9,7 +9,7 @@ resource "aws_lambda_event_source_mapping" "stream" {
   starting_position                  = "LATEST"
   batch_size                         = each.value.batch_size
   maximum_batching_window_in_seconds = 0 # deliver at once: latency over batching
-  parallelization_factor             = 1 # one batch per shard at a time keeps a room's order
+  parallelization_factor             = each.value.parallelization_factor # lanes by partition key: a room's order holds
   maximum_retry_attempts             = each.value.maximum_retry_attempts
   bisect_batch_on_function_error     = each.value.bisect_batch_on_function_error
   function_response_types            = each.value.function_response_types

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 
 from reference_stack.definition import load
 from reference_stack.local.invoker import InvocationFailed
-from reference_stack.local.stream_poller import StreamPoller
+from reference_stack.local.stream_poller import StreamPoller, lane_of
 
 TIMEOUT = 10.0
 
@@ -243,3 +244,143 @@ async def test_a_poller_that_fails_unexpectedly_is_restarted_and_retries_its_bat
         assert poller.restarts == 1
     finally:
         await poller.stop()
+
+
+# -- lanes (the mapping's ParallelizationFactor) -----------------------------------------------
+
+
+def _keys_in_distinct_lanes(lanes: int, count: int) -> list[str]:
+    """``count`` room partition keys that fall in ``count`` different lanes of ``lanes``."""
+    found: dict[int, str] = {}
+    for i in range(1000):
+        key = f"room#r{i}"
+        record = {"dynamodb": {"Keys": {"pk": {"S": key}}}}
+        found.setdefault(lane_of(record, "pk", lanes), key)
+        if len(found) == count:
+            return list(found.values())
+    raise AssertionError("no such keys")
+
+
+def _put_to(dynamodb: Any, table: str, pk: str, message_id: str) -> None:
+    dynamodb.put_item(
+        TableName=table,
+        Item={
+            "pk": {"S": pk},
+            "sk": {"S": f"{time.time_ns()}#x"},
+            "messageId": {"S": message_id},
+        },
+    )
+
+
+class HeldFunction(ScriptedFunction):
+    """Holds every batch that carries a message of ``held`` until ``release`` is set."""
+
+    def __init__(self, held: str) -> None:
+        super().__init__()
+        self.held = held
+        self.release = asyncio.Event()
+
+    async def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        result = await super().invoke(function, event)
+        if any(self.held in m for m in self.batches[-1]):
+            await self.release.wait()
+        return result
+
+
+def _lanes_poller(url: str, arn: str, function: Any, lanes: int = 4) -> StreamPoller:
+    return StreamPoller(
+        _client("dynamodbstreams", url),
+        arn,
+        function,
+        "broadcaster",
+        batch_size=100,
+        maximum_retry_attempts=3,
+        poll_interval=0.05,
+        retry_delay=0.01,
+        parallelization_factor=lanes,
+        partition_key="pk",
+    )
+
+
+def test_a_partition_keys_lane_is_stable_and_within_the_factor():
+    record = {"dynamodb": {"Keys": {"pk": {"S": "room#general"}, "sk": {"S": "1#m"}}}}
+    assert lane_of(record, "pk", 1) == 0
+    lanes = {lane_of(record, "pk", 4) for _ in range(3)}
+    assert len(lanes) == 1 and lanes <= {0, 1, 2, 3}
+    assert (
+        len(
+            {
+                lane_of({"dynamodb": {"Keys": {"pk": {"S": f"room#{i}"}}}}, "pk", 4)
+                for i in range(40)
+            }
+        )
+        == 4
+    )
+
+
+def test_the_factor_is_lambdas_range():
+    with pytest.raises(ValueError, match="1 to 10"):
+        StreamPoller(
+            None,
+            "arn",
+            None,
+            "f",
+            batch_size=1,
+            maximum_retry_attempts=0,
+            poll_interval=1,
+            parallelization_factor=11,
+        )
+
+
+async def test_a_held_batch_holds_up_only_its_own_lane(streams_url, table):
+    """With lanes, a room whose batch does not finish (a slow @connections answer, a flood)
+    leaves the other lanes' rooms flowing; its own room's later records wait behind it; and the
+    checkpoint stays before it, so a restarted poller invokes it again."""
+    dynamodb, name, arn = table
+    slow, quick = _keys_in_distinct_lanes(4, 2)
+    function = HeldFunction("slow")
+    poller = _lanes_poller(streams_url, arn, function)
+    poller.start()
+    try:
+        _put_to(dynamodb, name, slow, "slow-1")
+        poller.nudge()
+        await _until(lambda: ["slow-1"] in function.batches, "the slow room's batch")
+        _put_to(dynamodb, name, slow, "slow-2")
+        _put_to(dynamodb, name, quick, "quick-1")
+        poller.nudge()
+        await _until(lambda: ["quick-1"] in function.batches, "the other room's batch")
+        assert not any("slow-2" in batch for batch in function.batches), "order within a room"
+        await poller.restart()  # the slow batch never finished: it is invoked again
+        await _until(lambda: sum("slow-1" in batch for batch in function.batches) == 2, "it again")
+        function.release.set()
+        _put_to(dynamodb, name, slow, "slow-3")
+        poller.nudge()
+        await _until(lambda: any("slow-3" in b for b in function.batches), "the room's next")
+        assert sum("slow-1" in batch for batch in function.batches) == 2
+    finally:
+        await poller.stop()
+
+
+async def test_each_rooms_records_keep_their_order_across_lanes(streams_url, table):
+    """Records of many rooms, interleaved, reach the function each room in stream order."""
+    dynamodb, name, arn = table
+    rooms = _keys_in_distinct_lanes(4, 4)
+    sent = [(room, f"{room}/{n}") for n in range(6) for room in rooms]
+    for room, message_id in sent:
+        _put_to(dynamodb, name, room, message_id)
+
+    class Shuffling(ScriptedFunction):
+        async def invoke(self, function: str, event: dict[str, Any]) -> Any:
+            result = await super().invoke(function, event)
+            await asyncio.sleep(0.01 * (len(self.batches) % 3))  # lanes finish out of step
+            return result
+
+    function = Shuffling()
+    await _run_until(
+        _lanes_poller(streams_url, arn, function),
+        lambda: sum(len(b) for b in function.batches) >= len(sent),
+    )
+    invoked = [m for batch in function.batches for m in batch]
+    assert sorted(invoked) == sorted(m for _, m in sent)  # each once
+    for room in rooms:
+        assert [m for m in invoked if m.startswith(room)] == [m for r, m in sent if r == room]

@@ -295,6 +295,7 @@ def test_stream_mappings_follow_the_definition(evaluated):
         "${each.value.bisect_batch_on_function_error}"
     )
     assert mapping["function_response_types"] == "${each.value.function_response_types}"
+    assert mapping["parallelization_factor"] == "${each.value.parallelization_factor}"
     assert mapping["destination_config"] == [
         {"on_failure": [{"destination_arn": "${aws_sqs_queue.stream_failures.arn}"}]}
     ]
@@ -304,6 +305,7 @@ def test_stream_mappings_follow_the_definition(evaluated):
     assert dynamic["content"] == [{"pattern": "${jsonencode(filter.value)}"}]
     assert evaluated.local("streams") == {s["name"]: s for s in STACK["streams"]}
     for stream in STACK["streams"]:
+        assert 1 <= stream["parallelization_factor"] <= 10, stream["name"]  # Lambda's range
         assert stream["bisect_batch_on_function_error"] is True
         assert stream["function_response_types"] == ["ReportBatchItemFailures"]
         assert STACK["tables"][stream["table"]]["stream_view_type"], stream["name"]

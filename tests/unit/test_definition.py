@@ -14,7 +14,8 @@ from lambdas.domain.messages import MessageStore
 from lambdas.domain.tokens import Identity
 from lambdas.domain.users import User, UserStore
 from lambdas.settings import Settings
-from reference_stack.definition import STACK_FILE, load
+from reference_stack.definition import STACK_FILE, Stream, load
+from reference_stack.local.stage import stream_lanes
 
 STACK = load()
 
@@ -78,6 +79,20 @@ def test_the_streams_feed_existing_functions_from_streamed_tables():
     assert by_function["broadcaster"].table == by_function["chat_inbox"].table == "messages"
     # chatRemoved needs what was removed: the old image.
     assert STACK.tables[by_function["chat_events"].table].stream_view_type == "NEW_AND_OLD_IMAGES"
+
+
+def test_the_broadcaster_runs_lanes_and_a_factor_outside_lambdas_range_is_refused():
+    """A flooded room must not hold up the others: the broadcaster's mapping runs more than one
+    batch of a shard at once (lanes by partition key); Lambda allows 1 to 10."""
+    by_function = {s.function: s for s in STACK.streams}
+    assert by_function["broadcaster"].parallelization_factor > 1
+    spec = {**vars(by_function["broadcaster"]), "parallelization_factor": 11}
+    with pytest.raises(ValueError, match="1 to 10"):
+        Stream(**spec)
+    # The local stage gives a stream's function a sandbox per lane, so the lanes run at once.
+    lanes = stream_lanes(STACK)
+    assert lanes["broadcaster"] == by_function["broadcaster"].parallelization_factor
+    assert lanes["chat_inbox"] == by_function["chat_inbox"].parallelization_factor
 
 
 def test_create_table_kwargs_of_a_table_with_an_index():
