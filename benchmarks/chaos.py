@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.lanes import stack_args
 from benchmarks.locust_runs import run_locust
 from benchmarks.stage import REPO_ROOT
 from conformance.target import LocalStage
@@ -81,7 +82,7 @@ def run_one(
 ) -> dict[str, Any]:
     plan = work / f"{scenario}-{name.replace(' ', '_').replace('/', '-')}.json"
     plan.write_text(json.dumps({"seed": args.seed, "faults": faults}))
-    stage_args = ["--faults", str(plan)] if faults else []
+    stage_args = (["--faults", str(plan)] if faults else []) + stack_args(args.lanes)
     os.environ.pop("CHATSTACK_LOCAL_DYNAMODB_ENDPOINT", None)  # a DynamoDB Local of its own
     stage = LocalStage(*stage_args, workdir=work / plan.stem)
     started = time.monotonic()
@@ -173,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="append the rows to OUT.csv")
     parser.add_argument("--keep", type=Path, help="keep each stage's log and summary here")
     parser.add_argument("--drain", type=int, default=20, help="seconds for late deliveries")
+    parser.add_argument("--lanes", type=int, help="the broadcaster's lanes (default: stack.json)")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.faults.split(",") if n.strip()]
     unknown = [n for n in names if n not in FAULTS]

@@ -4,10 +4,16 @@ another room's flood — on one fresh local stage.
 
     python -m benchmarks.isolation                  # 20 s per phase
     python -m benchmarks.isolation --seconds 30 --logins 48 --flood-members 50
+    python -m benchmarks.isolation --lanes 1        # the broadcaster without lanes
 
 The quiet room: ``--members`` members, one of them sending one message a second. The login
 storm: ``--logins`` clients logging in back to back (bcrypt cost 12, as deployed). The flood:
 ``--flood-senders`` members of a ``--flood-members`` room sending as fast as their acks come.
+
+The broadcaster's stream mapping runs ``parallelization_factor`` lanes (stack.json; ``--lanes``
+runs the stage on a copy with another factor). Rooms whose ids hash to the same lane share it,
+as on AWS; the quiet room is given an id in another lane than the flood's (``--same-lane``: the
+same one), so the table shows what lanes buy and what they cannot.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from collections import Counter
 
 import aiohttp
 
+from benchmarks.lanes import broadcaster_lanes, room_lane, stack_args
 from conformance.client import PASSWORD, Peer, Rest, unique_room
 from conformance.target import LocalStage
 
@@ -31,11 +38,19 @@ def _pct(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
 
 
-async def _room(stage: LocalStage, rest: Rest, members: int) -> tuple[str, list[Peer]]:
+def _room_in(lanes: int, wanted: int | None = None, avoid: int | None = None) -> str:
+    """A room id whose messages fall in lane ``wanted`` (or any lane but ``avoid``)."""
+    while True:
+        room = unique_room()
+        lane = room_lane(room, lanes)
+        if (wanted is None or lane == wanted) and (lanes == 1 or avoid is None or lane != avoid):
+            return room
+
+
+async def _room(stage: LocalStage, rest: Rest, members: int, room: str) -> tuple[str, list[Peer]]:
     peers = [
         await Peer.connect(stage.ws_url, (await rest.new_user()).token, 30) for _ in range(members)
     ]
-    room = unique_room()
     for peer in peers:
         await peer.join(room)
     return room, peers
@@ -80,12 +95,24 @@ async def _flood(room: str, peers: list[Peer], senders: int, stop, sent: Counter
 
 
 async def run(args: argparse.Namespace) -> None:
-    stage = LocalStage(bcrypt_rounds=12)
+    lanes = args.lanes or broadcaster_lanes()
+    flood_room = _room_in(lanes)
+    flood_lane = room_lane(flood_room, lanes)
+    quiet_room = _room_in(
+        lanes,
+        wanted=flood_lane if args.same_lane else None,
+        avoid=None if args.same_lane else flood_lane,
+    )
+    print(
+        f"broadcaster lanes: {lanes}; quiet room in lane {room_lane(quiet_room, lanes)}, "
+        f"flooded room in lane {flood_lane}\n"
+    )
+    stage = LocalStage(*stack_args(args.lanes), bcrypt_rounds=12)
     try:
         async with aiohttp.ClientSession() as http:
             rest = Rest(http, stage.rest_url, 60)
-            quiet = await _room(stage, rest, args.members)
-            flood = await _room(stage, rest, args.flood_members)
+            quiet = await _room(stage, rest, args.members, quiet_room)
+            flood = await _room(stage, rest, args.flood_members, flood_room)
             print("| phase | quiet ack p50 / p95 / max | quiet broadcast p50 / p95 / max | load |")
             print("|---|---:|---:|---|")
             for phase in ("baseline", "login storm", "room flood"):
@@ -119,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--logins", type=int, default=48)
     parser.add_argument("--flood-members", type=int, default=50)
     parser.add_argument("--flood-senders", type=int, default=4)
+    parser.add_argument("--lanes", type=int, help="the broadcaster's lanes (default: stack.json)")
+    parser.add_argument(
+        "--same-lane", action="store_true", help="put the quiet room in the flood's lane"
+    )
     asyncio.run(run(parser.parse_args(argv)))
     return 0
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.floor_server import running_floor
+from benchmarks.lanes import stack_args
 from benchmarks.message_path import TreeCpu
 from benchmarks.proc_tree import process_tree
 from benchmarks.room_load import RoomLoad, percentile, sign_up
@@ -50,13 +51,13 @@ PAGE = 4096
 
 
 @contextmanager
-def _target(name: str) -> Iterator[tuple[str, str | None, int | None]]:
+def _target(name: str, lanes: int | None) -> Iterator[tuple[str, str | None, int | None]]:
     """(ws_url, rest_url or None for the floor, pid of the stage's process tree)."""
     if name == "floor":
         with running_floor() as floor:
             yield floor["ws_url"], None, None
         return
-    stage = LocalStage(*TARGETS[name], bcrypt_rounds=10)
+    stage = LocalStage(*TARGETS[name], *stack_args(lanes), bcrypt_rounds=10)
     try:
         yield stage.ws_url, stage.rest_url, stage.process.pid
     finally:
@@ -88,7 +89,7 @@ def _rss_by_name(root: int) -> dict[str, int]:
 
 async def _fanout(target: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
-    with _target(target) as (ws_url, rest_url, pid):
+    with _target(target, args.lanes) as (ws_url, rest_url, pid):
         tokens = await _tokens(rest_url, args.accounts)
         tree = TreeCpu(pid).start() if pid else None
         try:
@@ -125,9 +126,12 @@ async def _fanout(target: str, args: argparse.Namespace) -> list[dict[str, Any]]
 
 async def _rooms(target: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
-    with _target(target) as (ws_url, rest_url, _pid):
-        tokens = await _tokens(rest_url, args.accounts)
-        rooms = [_cycle(tokens[k:] + tokens[:k], args.room_size) for k in range(args.rooms)]
+    with _target(target, args.lanes) as (ws_url, rest_url, _pid):
+        # Rooms belong to users (contract v2): a message reaches every connection of every
+        # member, so each room gets users of its own — shared users would get each other's rooms.
+        tokens = await _tokens(rest_url, args.rooms * args.room_size)
+        size = args.room_size
+        rooms = [_cycle(tokens[k * size : (k + 1) * size], size) for k in range(args.rooms)]
         load = RoomLoad(ws_url, rooms, senders=args.room_size)
         await load.open(concurrency=8)
         failures = 0
@@ -155,7 +159,7 @@ async def _rooms(target: str, args: argparse.Namespace) -> list[dict[str, Any]]:
 async def _connects(target: str, args: argparse.Namespace) -> dict[str, Any]:
     from websockets.asyncio.client import connect
 
-    with _target(target) as (ws_url, rest_url, pid):
+    with _target(target, args.lanes) as (ws_url, rest_url, pid):
         tokens = await _tokens(rest_url, args.accounts)
         load = RoomLoad(ws_url, [_cycle(tokens, args.connections)], senders=1)
         opened = await load.open(concurrency=16)
@@ -306,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds a step")
     parser.add_argument("--drain", type=float, default=30.0, help="longest wait after a step")
     parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--lanes", type=int, help="the broadcaster's lanes (default: stack.json)")
     parser.add_argument(
         "--out", type=Path, default=REPO_ROOT / "docs" / "benchmarks" / "stage-scale"
     )
