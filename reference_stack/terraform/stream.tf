@@ -9,10 +9,11 @@ resource "aws_lambda_event_source_mapping" "stream" {
   starting_position                  = "LATEST"
   batch_size                         = each.value.batch_size
   maximum_batching_window_in_seconds = 0 # deliver at once: latency over batching
-  parallelization_factor             = each.value.parallelization_factor # lanes by partition key: a room's order holds
-  maximum_retry_attempts             = each.value.maximum_retry_attempts
-  bisect_batch_on_function_error     = each.value.bisect_batch_on_function_error
-  function_response_types            = each.value.function_response_types
+  # Batches of a shard at once, in lanes by partition key: a room's messages keep their order.
+  parallelization_factor         = each.value.parallelization_factor
+  maximum_retry_attempts         = each.value.maximum_retry_attempts
+  bisect_batch_on_function_error = each.value.bisect_batch_on_function_error
+  function_response_types        = each.value.function_response_types
 
   # Only the records the function acts on invoke it (e.g. new messages, not dedupe claims).
   filter_criteria {
