@@ -496,6 +496,24 @@ async def check_no_receipt_frame_reaches_anyone_in_a_room(rest, connect):
         assert not told, f"receipt frames in a room: {told}"
 
 
+@check("RCPT-017", MUST, profile="receipts")
+async def check_a_member_who_left_the_room_is_not_counted(rest, connect):
+    """§9 Rooms: the counts are of the room's members: one who read a message and then left is
+    no longer counted, and comes back with no markers."""
+    room = unique_room()
+    joined = await room_members(rest, connect, room, "ada", "bob", "cy")
+    (ada, sender), (bob, leaver), _ = joined
+    at = await send_to_room(sender, room, "read, then gone")
+    assert (await room_receipt(leaver, room, "read", at)).get("moved") is True
+    answer = await leaver.request({"action": "leaveRoom", "roomId": room})
+    assert answer.get("type") == "ack", f"leaveRoom: expected its ack, got {answer}"
+    counts = (await room_markers(rest, ada, room, at)).get("counts")
+    assert counts == {**at, "delivered": 0, "read": 0, "of": 1}, f"counts after a leave: {counts}"
+    await leaver.join(room)
+    mine = (await room_markers(rest, bob, room)).get("mine") or {}
+    assert positions(mine) == (None, None), f"markers kept over a leave: {mine}"
+
+
 # -- typing -----------------------------------------------------------------------------------
 
 

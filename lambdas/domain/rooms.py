@@ -12,6 +12,9 @@ Both live in the Chats table:
 A count changes in a second update after the user's set changed, without a transaction: joins of
 a popular room would otherwise conflict with each other. A crash between the two leaves that
 count one off — a directory figure, never a membership.
+
+Leaving a room also deletes the user's receipt markers there (``room_receipts.py``), so the
+room's "read by K of N" counts its members only, and a member who comes back starts afresh.
 """
 
 from __future__ import annotations
@@ -111,6 +114,9 @@ class UserRooms:
             was_in = room_id in old.get("rooms", {}).get("SS", [])
             if was_in:
                 self._count(room_id, -1)
+                self._db.delete_item(
+                    TableName=self._table, Key=keys.room_marker_key(room_id, user_id)
+                )
             return was_in
         raise AssertionError("the rooms item was written, yet the update did not find it")
 

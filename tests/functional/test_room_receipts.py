@@ -164,3 +164,21 @@ def test_the_counts_read_every_page_of_a_large_room(stores, dynamodb):
     assert members == 41 and reached is not None and len(reached) == 40
     counts = room_receipt_counts(reached, position, ADA, members)
     assert (counts["delivered"], counts["read"], counts["of"]) == (40, 20, 40)
+
+
+def test_a_member_who_leaves_is_no_longer_counted(stores, dynamodb):
+    """Leaving the room deletes the member's markers: the counts are of members only, and one
+    who comes back starts with none."""
+    for who in (ADA, BOB, CY):
+        stores["rooms"].join(who, ROOM)
+    (position,) = post(stores, 1)
+    receipt(stores, BOB, "read", position)
+    receipt(stores, CY, "read", position)
+    assert stores["rooms"].leave(BOB, ROOM) is True
+    _, members, reached = summary(stores, ADA, position)
+    counts = room_receipt_counts(reached, position, ADA, members)
+    assert (counts["read"], counts["of"]) == (1, 1)
+    stores["rooms"].join(BOB, ROOM)
+    mine, _, _ = summary(stores, BOB)
+    assert (mine.delivered, mine.read) == (None, None)
+    assert [i["sk"]["S"] for i in marker_items(dynamodb, stores)] == [f"user#{CY}"]
