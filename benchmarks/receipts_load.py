@@ -14,14 +14,21 @@ writes no record; it is counted from the acks instead):
   never O(members²); the fan-out moves delivered markers once per batch, not per message.
 - **small**: the same in a group within the bound (``--small-size``, 10): receipt frames go to
   the others, at most 2 × (n − 1) markers told to n − 1 others per message.
+- **room**: a room of ``--room-size`` (100) members where everyone reads everything: each
+  member sends a ``delivered`` and a ``read`` receipt (``roomId``, ``messageId``,
+  ``timestamp``) for each message of another member it is shown. Rooms have no receipt frames
+  at all, and the fan-out writes no room markers: each message may cost at most one delivered
+  and one read marker write per other member — 2 (n − 1), O(members).
 - **typing**: ``--pairs`` 1:1 chats whose users both send ``typing start`` every
   ``--typing-every`` seconds for ``--typing-seconds``: the rate limit lets at most one per
   interval through per user and chat, and each admitted signal is one frame to the peer.
 
     python -m benchmarks.receipts_load                       # all three, default sizes
     python -m benchmarks.receipts_load --group-size 30 --messages 10 --json out.json
+    python -m benchmarks.receipts_load --scenarios room --room-size 100
 
-It prints the figures and a verdict per scenario, and exits 1 if a bound is broken.
+It prints the figures and a verdict per scenario (``--scenarios``: a comma-separated choice of
+``group,small,room,typing``, all by default), and exits 1 if a bound is broken.
 """
 
 from __future__ import annotations
@@ -80,6 +87,7 @@ class Member:
     typing_refused: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     seen_seqs: set[int] = field(default_factory=set)
+    seen_room_messages: set[tuple[str, str]] = field(default_factory=set)  # (room, message)
 
 
 async def _wait_until(condition: Any, timeout: float = WAIT_SECONDS) -> bool:
@@ -126,6 +134,16 @@ async def _reader(member: Member, read_everything: bool) -> None:
                 member.errors.append(frame)
                 continue
             member.frames[kind] += 1
+            if kind == "message" and frame.get("roomId"):
+                member.seen_room_messages.add((frame["roomId"], frame["messageId"]))
+                if read_everything and frame.get("userId") != member.user_id:
+                    position = {"messageId": frame["messageId"], "timestamp": frame["timestamp"]}
+                    for receipt_kind in ("delivered", "read"):
+                        member.receipts_sent += 1
+                        receipt = {"action": "receipt", "roomId": frame["roomId"]}
+                        await member.ws.send(
+                            json.dumps({**receipt, "kind": receipt_kind, **position})
+                        )
             if kind == "message" and frame.get("chatId"):
                 member.seen_seqs.add(frame["seq"])
                 if read_everything and frame.get("userId") != member.user_id:
@@ -257,6 +275,91 @@ async def _group_scenario(
     return result
 
 
+def _room_marker_writes(aws: Aws, room_id: str) -> Counter[str]:
+    """The Chats table's writes of one room's receipt markers that changed something."""
+    arn = aws.dynamodb.describe_table(TableName=aws.chats_table)["Table"]["LatestStreamArn"]
+    streams = aws.streams
+    writes: Counter[str] = Counter()
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            for record in page.get("Records", []):
+                data = record["dynamodb"]
+                if data["Keys"]["pk"]["S"] != f"roomreceipts#{room_id}":
+                    continue
+                old, new = data.get("OldImage", {}), data.get("NewImage", {})
+                changed = [a for a in ("deliveredPos", "readPos") if old.get(a) != new.get(a)]
+                writes["+".join(changed) or record["eventName"].lower()] += 1
+            if not page.get("Records"):
+                break
+            iterator = page.get("NextShardIterator")
+    return writes
+
+
+async def _room_scenario(urls: dict[str, str], size: int, messages: int, aws: Aws) -> dict:
+    members = await _users(urls["rest_url"], size, "roomreader")
+    room = f"receipts-{int(time.time() * 1000)}"
+    tasks = await _connect_all(urls["ws_url"], members, read_everything=True)
+    for member in members:
+        assert member.ws is not None
+        await member.ws.send(json.dumps({"action": "joinRoom", "roomId": room}))
+    joined = await _wait_until(lambda: all(m.frames["ack"] >= 1 for m in members))
+    started = time.monotonic()
+    for n in range(messages):
+        sender = members[n % len(members)]
+        assert sender.ws is not None
+        await sender.ws.send(
+            json.dumps({"action": "sendMessage", "roomId": room, "message": f"m{n}"})
+        )
+        await asyncio.sleep(SEND_INTERVAL)
+    everyone = await _wait_until(
+        lambda: all(sum(r == room for r, _ in m.seen_room_messages) >= messages for m in members)
+    )
+    expected_receipts = sum(m.receipts_sent for m in members)
+    acked = await _wait_until(lambda: sum(m.receipt_acks for m in members) >= expected_receipts)
+    elapsed = time.monotonic() - started
+    await _close_all(members, tasks)
+    writes = _room_marker_writes(aws, room)
+    frames: Counter[str] = Counter()
+    for m in members:
+        frames.update(m.frames)
+    marker_writes = sum(writes.values())
+    bound_writes = 2 * (size - 1)  # one delivered and one read move per other member
+    result = {
+        "scenario": "room",
+        "members": size,
+        "messages": messages,
+        "everyone_got_everything": everyone,
+        "receipts_sent": expected_receipts,
+        "receipts_acked": acked,
+        "receipts_that_moved_a_marker": sum(m.receipts_moved for m in members),
+        "marker_writes": dict(writes),
+        "marker_writes_per_message": round(marker_writes / messages, 2),
+        "marker_writes_bound_per_message": bound_writes,
+        "message_frames_per_message": round(frames["message"] / messages, 2),
+        "receipt_frames_per_message": round(frames["receipt"] / messages, 2),
+        "receipt_frames_bound_per_message": 0,
+        # Per-message flags told to every member: each of the n - 1 readers to the n - 1 others.
+        "naive_frames_per_message": (size - 1) * (size - 1),
+        "errors": sum(len(m.errors) for m in members),
+        "seconds": round(elapsed, 1),
+    }
+    result["verdict"] = (
+        "PASS"
+        if joined
+        and everyone
+        and acked
+        and result["errors"] == 0
+        and marker_writes <= bound_writes * messages
+        and frames["receipt"] == 0
+        else "FAIL"
+    )
+    return result
+
+
 async def _typing_scenario(
     urls: dict[str, str], pairs: int, every: float, seconds: float, interval_ms: int
 ) -> dict[str, Any]:
@@ -309,22 +412,50 @@ async def _typing_scenario(
     return result
 
 
+SCENARIOS = ("group", "small", "room", "typing")
+
+
 async def run(args: argparse.Namespace, urls: dict[str, str], aws: Aws) -> list[dict[str, Any]]:
-    """The three scenarios, one after the other, on the stage at ``urls``."""
-    results = [
-        await _group_scenario("group", urls, args.group_size, args.messages, aws),
-        await _group_scenario("small", urls, args.small_size, args.messages, aws),
-        await _typing_scenario(
-            urls, args.pairs, args.typing_every, args.typing_seconds, args.typing_interval_ms
-        ),
-    ]
+    """The chosen scenarios (``args.scenarios``), one after the other, on the stage at ``urls``."""
+    results = []
+    for name in args.scenarios:
+        if name == "group":
+            results.append(
+                await _group_scenario("group", urls, args.group_size, args.messages, aws)
+            )
+        elif name == "small":
+            results.append(
+                await _group_scenario("small", urls, args.small_size, args.messages, aws)
+            )
+        elif name == "room":
+            results.append(await _room_scenario(urls, args.room_size, args.messages, aws))
+        else:
+            results.append(
+                await _typing_scenario(
+                    urls,
+                    args.pairs,
+                    args.typing_every,
+                    args.typing_seconds,
+                    args.typing_interval_ms,
+                )
+            )
     return results
+
+
+def _scenarios(text: str) -> list[str]:
+    chosen = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = set(chosen) - set(SCENARIOS)
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"choose from {','.join(SCENARIOS)}")
+    return chosen
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--group-size", type=int, default=99)
     parser.add_argument("--small-size", type=int, default=10)
+    parser.add_argument("--room-size", type=int, default=100)
+    parser.add_argument("--scenarios", type=_scenarios, default=list(SCENARIOS))
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--typing-every", type=float, default=0.3)
