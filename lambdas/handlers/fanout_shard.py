@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
 from lambdas import runtime
 from lambdas.domain.sharded_fanout import deliver_shard
 from lambdas.domain.shards import Shard, ShardEventInvalid
+from lambdas.domain.signals import announce_presence
 from lambdas.logs import add_keys, logger, with_context
 
 
@@ -19,14 +21,24 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.error("not a fan-out shard", extra={"error": str(exc)})
         return {"error": str(exc)}
     add_keys(message_id=shard.message_id, shard=shard.key, attempt=shard.attempt)
+    s = runtime.settings()
+    store = runtime.connections()
+    offline = functools.partial(  # a connection found gone was its user's last: tell partners
+        announce_presence,
+        runtime.chats(),
+        store,
+        runtime.poster(),
+        fanout_max=s.receipts_fanout_max,
+        max_chats=s.presence_max_chats,
+    )
     remaining = context.get_remaining_time_in_millis() / 1000
     report = deliver_shard(
         shard,
         runtime.poster(),
         runtime.shard_claims(),
-        runtime.connections().remove_gone,
+        functools.partial(store.remove_gone, on_offline=offline),
         runtime.dispatcher(),
-        runtime.settings().shard_attempts,
+        s.shard_attempts,
         lease_seconds=remaining,
         deadline=time.monotonic() + remaining - 1.0,  # retries stop a second before the timeout
     )

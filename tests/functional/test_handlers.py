@@ -338,6 +338,24 @@ def test_a_stale_last_connection_found_by_the_broadcaster_announces_its_user_off
     assert runtime.connections().connections_of([bob]) == {}
 
 
+def test_a_stale_last_connection_found_by_a_fanout_shard_announces_its_user_offline(
+    deployed, management, monkeypatch
+):
+    """The same in a large room's shard: the fan-out function's 410 for Bob's only connection
+    removes it and tells Ada, his chat partner, that Bob is offline."""
+    monkeypatch.setattr(connections_module, "HANDSHAKE_GRACE_SECONDS", -1)
+    _, ada_token = signed_up("ada")
+    bob, bob_token = signed_up("bob")
+    assert authed(create_chat.handler, ada_token, {"type": "direct", "userId": bob})[0] == 201
+    connected(ada_token, "conn-ada=")
+    connected(bob_token, "gone-bob=")  # in general, as every connection; the server answers 410
+    shard = {**event("fanout_shard"), "roomId": "general", "connectionIds": ["gone-bob="]}
+    assert fanout_shard.handler(shard, context("fanout_shard"))["gone"] == 1
+    told = [f for c, f in management.posts if c == "conn-ada=" and f["type"] == "presence"]
+    assert told[-1]["userId"] == bob and told[-1]["online"] is False, told
+    assert runtime.connections().connections_of([bob]) == {}
+
+
 def test_a_room_receipt_moves_markers_tells_nobody_and_is_counted(deployed, management):
     """In a room, receipt (roomId, messageId, timestamp) answers the caller's markers and posts
     no frame; GET /rooms/{roomId}/receipts counts "read by K of N"; an outsider gets

@@ -1,7 +1,8 @@
 """What each Lambda handler reaches in ``lambdas/``, found by reading the code (``ast``).
 
 For a handler module this follows ``runtime.<accessor>()`` calls — directly, through a name bound
-to one, through a domain function the store is passed to, and through the handler's decorators —
+to one, through a domain function the store is passed to (or bound to with ``functools.partial``),
+and through the handler's decorators —
 into the store methods they use (the methods those call on ``self``, and the domain helpers they
 pass ``self._db`` to), and reports:
 
@@ -308,11 +309,15 @@ def _runtime_uses(module: str, function: ast.AST) -> Iterator[tuple[str, str | N
                 accessor = bound.get(node.value.id)
             if accessor:
                 yield accessor, node.attr
-        # A store passed to a domain function: the attributes that function uses on it.
+        # A store passed to a domain function: the attributes that function uses on it — also
+        # when bound ahead with ``functools.partial(function, store, ...)``.
         called = _is_call_of(node, None)
+        args = list(node.args) if isinstance(node, ast.Call) else []
+        if _is_call_of(node, "functools", "partial") and args and isinstance(args[0], ast.Name):
+            called, args = args[0].id, args[1:]
         if called in imports and imports[called].startswith("lambdas.domain"):
             target = _functions(imports[called]).get(called)
-            for position, arg in enumerate(node.args):  # type: ignore[union-attr]
+            for position, arg in enumerate(args):
                 accessor = _is_call_of(arg, "runtime")
                 if isinstance(arg, ast.Name):
                     accessor = bound.get(arg.id)
