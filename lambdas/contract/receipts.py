@@ -4,7 +4,8 @@ requests and the markers. Pure code: dicts in, typed values and frames out.
 - **Receipts** are per-user markers, not per-message flags: for each (chat, participant) the
   newest message delivered to and read by that user (``deliveredSeq``, ``readSeq``), which only
   ever move forward. A read message was delivered too: the delivered marker a client sees is
-  never below the read one.
+  never below the read one. Rooms keep such markers too, by message position rather than
+  ``seq``, and never tell them live (``room_receipts.py``); ``parse_receipt`` reads both.
 - **Typing** is a signal, never stored: ``start`` / ``stop``, fanned out to the chat's other
   participants, expiring on its own ``expiresInMs`` after it was sent.
 - **Presence** is a user's being online (any open connection), with ``lastSeen`` when offline.
