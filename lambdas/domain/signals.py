@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +36,7 @@ from lambdas.contract.receipts import (
     typing_frame,
 )
 from lambdas.domain.chats import ChatStore
-from lambdas.domain.connections import ConnectionStore
+from lambdas.domain.connections import ConnectionStore, OnOffline
 from lambdas.domain.fanout import (
     DeliveryReport,
     Poster,
@@ -52,6 +53,7 @@ __all__ = [
     "DeliveredMarkers",
     "announce_presence",
     "chat_partners",
+    "offline_announcer",
     "send_receipt",
     "send_typing",
 ]
@@ -230,3 +232,18 @@ def announce_presence(
     except Exception:
         log.exception("announcing the presence of %s failed", presence.user_id)
         return DeliveryReport()
+
+
+def offline_announcer(
+    chats: ChatStore,
+    connections: ConnectionStore,
+    poster: Poster,
+    fanout_max: int,
+    max_chats: int,
+) -> OnOffline:
+    """The ``on_offline`` of a fan-out's ``forget``/``remove_gone``: a connection it found gone
+    (410, no ``$disconnect`` yet) was its user's last, so the user's partners are told the user
+    went offline, as ``$disconnect`` would have told them."""
+    return functools.partial(
+        announce_presence, chats, connections, poster, fanout_max=fanout_max, max_chats=max_chats
+    )

@@ -14,7 +14,7 @@ from lambdas import runtime
 from lambdas.domain.chat_streams import chat_audience
 from lambdas.domain.fanout import process_stream_batch
 from lambdas.domain.sharded_fanout import ShardRouter
-from lambdas.domain.signals import announce_presence
+from lambdas.domain.signals import offline_announcer
 from lambdas.logs import logger, with_context
 
 
@@ -23,13 +23,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     s = runtime.settings()
     store = runtime.connections()
 
-    offline = functools.partial(  # a connection found gone was its user's last: tell partners
-        announce_presence,
-        runtime.chats(),
-        store,
-        runtime.poster(),
-        fanout_max=s.receipts_fanout_max,
-        max_chats=s.presence_max_chats,
+    offline = offline_announcer(  # a connection found gone was its user's last: tell partners
+        runtime.chats(), store, runtime.poster(), s.receipts_fanout_max, s.presence_max_chats
     )
     remove_gone = functools.partial(store.remove_gone, on_offline=offline)
     forget = functools.partial(store.forget, on_offline=offline)

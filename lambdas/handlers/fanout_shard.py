@@ -9,7 +9,7 @@ from typing import Any
 from lambdas import runtime
 from lambdas.domain.sharded_fanout import deliver_shard
 from lambdas.domain.shards import Shard, ShardEventInvalid
-from lambdas.domain.signals import announce_presence
+from lambdas.domain.signals import offline_announcer
 from lambdas.logs import add_keys, logger, with_context
 
 
@@ -23,13 +23,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     add_keys(message_id=shard.message_id, shard=shard.key, attempt=shard.attempt)
     s = runtime.settings()
     store = runtime.connections()
-    offline = functools.partial(  # a connection found gone was its user's last: tell partners
-        announce_presence,
-        runtime.chats(),
-        store,
-        runtime.poster(),
-        fanout_max=s.receipts_fanout_max,
-        max_chats=s.presence_max_chats,
+    offline = offline_announcer(  # a connection found gone was its user's last: tell partners
+        runtime.chats(), store, runtime.poster(), s.receipts_fanout_max, s.presence_max_chats
     )
     remaining = context.get_remaining_time_in_millis() / 1000
     report = deliver_shard(

@@ -1,8 +1,8 @@
 """What each Lambda handler reaches in ``lambdas/``, found by reading the code (``ast``).
 
 For a handler module this follows ``runtime.<accessor>()`` calls — directly, through a name bound
-to one, through a domain function the store is passed to (or bound to with ``functools.partial``),
-and through the handler's decorators —
+to one, through a domain function the store is passed to (or bound to with ``functools.partial``)
+and those it passes the store on to, and through the handler's decorators —
 into the store methods they use (the methods those call on ``self``, and the domain helpers they
 pass ``self._db`` to), and reports:
 
@@ -295,10 +295,44 @@ def _methods(module: str, class_name: str) -> dict[str, _Method]:
     return {name: closure(name) for name in defs}
 
 
+def _domain_call(node: ast.AST, module: str) -> tuple[str, str, list[ast.expr]] | None:
+    """A call, in ``module``, of a ``lambdas.domain`` function — or ``functools.partial`` of
+    one: (its module, its name, the positional arguments passed)."""
+    called = _is_call_of(node, None)
+    args = list(node.args) if isinstance(node, ast.Call) else []
+    if _is_call_of(node, "functools", "partial") and args and isinstance(args[0], ast.Name):
+        called, args = args[0].id, args[1:]
+    if called is None:
+        return None
+    home = _imports(module).get(called) or (module if called in _functions(module) else "")
+    return (home, called, args) if home.startswith("lambdas.domain") else None
+
+
+def _param_uses(module: str, name: str, position: int, depth: int = 2) -> Iterator[str]:
+    """The attributes the domain function ``name`` uses on its parameter at ``position``: on
+    the parameter itself, and in the domain functions it passes it on to (``depth`` levels)."""
+    target = _functions(module).get(name)
+    if target is None or position >= len(target.args.args):
+        return
+    param = target.args.args[position].arg
+    for inner in ast.walk(target):
+        if (
+            isinstance(inner, ast.Attribute)
+            and isinstance(inner.value, ast.Name)
+            and inner.value.id == param
+        ):
+            yield inner.attr
+        call = _domain_call(inner, module) if depth > 0 else None
+        if call is not None:
+            home, called, args = call
+            for at, arg in enumerate(args):
+                if isinstance(arg, ast.Name) and arg.id == param:
+                    yield from _param_uses(home, called, at, depth - 1)
+
+
 def _runtime_uses(module: str, function: ast.AST) -> Iterator[tuple[str, str | None]]:
     """(accessor, attribute used on its result or None) for every ``runtime.x()`` reached."""
     bound = _bound_names(function, "runtime")
-    imports = _imports(module)
     for node in ast.walk(function):
         accessor = _is_call_of(node, "runtime")
         if accessor:
@@ -309,27 +343,18 @@ def _runtime_uses(module: str, function: ast.AST) -> Iterator[tuple[str, str | N
                 accessor = bound.get(node.value.id)
             if accessor:
                 yield accessor, node.attr
-        # A store passed to a domain function: the attributes that function uses on it — also
-        # when bound ahead with ``functools.partial(function, store, ...)``.
-        called = _is_call_of(node, None)
-        args = list(node.args) if isinstance(node, ast.Call) else []
-        if _is_call_of(node, "functools", "partial") and args and isinstance(args[0], ast.Name):
-            called, args = args[0].id, args[1:]
-        if called in imports and imports[called].startswith("lambdas.domain"):
-            target = _functions(imports[called]).get(called)
+        # A store passed to a domain function (or bound to one with functools.partial): the
+        # attributes that function, and those it passes the store on to, use on it.
+        call = _domain_call(node, module)
+        if call is not None:
+            home, called, args = call
             for position, arg in enumerate(args):
                 accessor = _is_call_of(arg, "runtime")
                 if isinstance(arg, ast.Name):
                     accessor = bound.get(arg.id)
-                if accessor and target is not None:
-                    param = target.args.args[position].arg
-                    for inner in ast.walk(target):
-                        if (
-                            isinstance(inner, ast.Attribute)
-                            and isinstance(inner.value, ast.Name)
-                            and inner.value.id == param
-                        ):
-                            yield accessor, inner.attr
+                if accessor:
+                    for attribute in _param_uses(home, called, position):
+                        yield accessor, attribute
 
 
 def _decorator_uses(module: str, function: ast.FunctionDef) -> Iterator[tuple[str, str | None]]:
