@@ -14,7 +14,8 @@ a popular room would otherwise conflict with each other. A crash between the two
 count one off — a directory figure, never a membership.
 
 Leaving a room also deletes the user's receipt markers there (``room_receipts.py``), so the
-room's "read by K of N" counts its members only, and a member who comes back starts afresh.
+room's "read by K of N" counts its members only; joining deletes them too, so a member who comes
+back starts afresh even when a receipt raced their leaving.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class UserRooms:
             new = room_id not in old.get("rooms", {}).get("SS", [])
             if new:
                 self._count(room_id, +1)
+                self._forget_markers(room_id, user_id)  # a receipt that raced the last leave
             return new
         raise AssertionError("the rooms item was written, yet the update did not find it")
 
@@ -114,11 +116,15 @@ class UserRooms:
             was_in = room_id in old.get("rooms", {}).get("SS", [])
             if was_in:
                 self._count(room_id, -1)
-                self._db.delete_item(
-                    TableName=self._table, Key=keys.room_marker_key(room_id, user_id)
-                )
+                self._forget_markers(room_id, user_id)
             return was_in
         raise AssertionError("the rooms item was written, yet the update did not find it")
+
+    def _forget_markers(self, room_id: str, user_id: str) -> None:
+        """Delete the user's receipt markers in the room: on leaving, so the room's counts are
+        of members only; on joining, so a member starts afresh even if a receipt checked before
+        their last leave was written after it."""
+        self._db.delete_item(TableName=self._table, Key=keys.room_marker_key(room_id, user_id))
 
     def _count(self, room_id: str, change: int) -> None:
         """Change a room's member count; its entry is written with the first member and

@@ -182,3 +182,18 @@ def test_a_member_who_leaves_is_no_longer_counted(stores, dynamodb):
     mine, _, _ = summary(stores, BOB)
     assert (mine.delivered, mine.read) == (None, None)
     assert [i["sk"]["S"] for i in marker_items(dynamodb, stores)] == [f"user#{CY}"]
+
+
+def test_a_member_who_comes_back_starts_afresh_even_after_a_racing_receipt(stores, dynamodb):
+    """A receipt checked while Bob was a member but written after he left (the check and the
+    write are two requests) leaves a marker behind; joining again deletes it, so Bob starts with
+    none and is not counted for what he read before."""
+    for who in (ADA, BOB):
+        stores["rooms"].join(who, ROOM)
+    (position,) = post(stores, 1)
+    assert stores["rooms"].leave(BOB, ROOM) is True
+    stores["receipts"].move(ROOM, BOB, "read", position)  # the racing receipt's write
+    assert stores["rooms"].join(BOB, ROOM) is True
+    mine, _, reached = summary(stores, BOB, position)
+    assert (mine.delivered, mine.read) == (None, None)
+    assert reached == [] and marker_items(dynamodb, stores) == []
