@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import zlib
 from collections import deque
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ __all__ = ["StreamPoller", "lane_of"]
 # Records read but not yet finished, per lane of the factor, before the reader waits: a lane
 # that falls behind (a flooded room) does not stop the others until then.
 READ_AHEAD_BATCHES = 10
+# While reads keep failing (DynamoDB restarting), one log line this often, not one per poll.
+READ_FAILURE_LOG_INTERVAL = 10.0
 
 
 def lane_of(record: dict[str, Any], partition_key: str, lanes: int) -> int:
@@ -150,6 +153,9 @@ class StreamPoller:
         self.checkpoint: Checkpoint | None = None
         self._task: asyncio.Task[None] | None = None
         self.restarts = 0
+        self._failing_since: float | None = None  # reads failing since (monotonic)
+        self._failures = 0
+        self._logged_at = 0.0
         self._filters = list(filters or [])
         for pattern in self._filters:
             check_pattern(pattern)
@@ -220,9 +226,12 @@ class StreamPoller:
             try:
                 records = await reader.read()
             except Exception:
-                log_event("stream read failed", logging.ERROR, exc_info=True)
+                self._read_failed()
                 await asyncio.sleep(self._poll_interval)
                 continue
+            if self._failing_since is not None:
+                log_event("stream read recovered", failures=self._failures, function=self._function)
+                self._failing_since = None
             passed = [r for r in records if accepts(self._filters, r)]
             page = progress.read(reader.checkpoint(), len(passed))
             for record in passed:
@@ -232,6 +241,24 @@ class StreamPoller:
                 continue  # there may be more right behind
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._nudged.wait(), timeout=self._poll_interval)
+
+    def _read_failed(self) -> None:
+        """Log a failed read: the first with its traceback, then one line every
+        ``READ_FAILURE_LOG_INTERVAL`` seconds while reads go on failing (DynamoDB restarting)."""
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since, self._failures, self._logged_at = now, 0, now
+            log_event("stream read failed", logging.ERROR, exc_info=True, function=self._function)
+        self._failures += 1
+        if now - self._logged_at >= READ_FAILURE_LOG_INTERVAL:
+            self._logged_at = now
+            log_event(
+                "stream reads still failing",
+                logging.ERROR,
+                failures=self._failures,
+                seconds=round(now - self._failing_since, 1),
+                function=self._function,
+            )
 
     async def _lane(
         self, lane: asyncio.Queue[tuple[dict[str, Any], _Page]], progress: _Progress

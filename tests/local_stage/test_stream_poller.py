@@ -384,3 +384,45 @@ async def test_each_rooms_records_keep_their_order_across_lanes(streams_url, tab
     assert sorted(invoked) == sorted(m for _, m in sent)  # each once
     for room in rooms:
         assert [m for m in invoked if m.startswith(room)] == [m for r, m in sent if r == room]
+
+
+class _FailingFirst:
+    """A streams client whose first ``failures`` calls fail, as while DynamoDB restarts."""
+
+    def __init__(self, inner: Any, failures: int) -> None:
+        self._inner = inner
+        self.failures = failures
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._inner, name)
+
+        def call(**kwargs: Any) -> Any:
+            if self.failures > 0:
+                self.failures -= 1
+                raise ConnectionRefusedError("DynamoDB is restarting")
+            return method(**kwargs)
+
+        return call
+
+
+async def test_failing_reads_log_one_traceback_then_recover(streams_url, table, caplog):
+    """Reads failing poll after poll log one ERROR with its traceback (not one per poll); once
+    reads work again a recovery line is logged and the records flow."""
+    dynamodb, name, arn = table
+    _put(dynamodb, name, 1)
+    client = _FailingFirst(_client("dynamodbstreams", streams_url), failures=30)
+    function = ScriptedFunction()
+    poller = StreamPoller(
+        client,
+        arn,
+        function,
+        "broadcaster",
+        batch_size=100,
+        maximum_retry_attempts=3,
+        poll_interval=0.01,
+    )
+    with caplog.at_level(logging.INFO, logger="chatstack.stage"):
+        await _run_until(poller, lambda: function.batches == [["m0"]])
+    failed = [r for r in caplog.records if r.getMessage() == "stream read failed"]
+    assert client.failures == 0 and len(failed) == 1 and failed[0].exc_info
+    assert [r.getMessage() for r in caplog.records].count("stream read recovered") == 1
