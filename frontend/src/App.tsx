@@ -3,7 +3,7 @@ import { savedChatKey } from "./chat/client";
 import type { AppConfig } from "./config";
 import { AuthView } from "./components/AuthView";
 import { ChatView } from "./components/ChatView";
-import { searchWithoutRoom } from "./roomUrl";
+import { searchWithoutConversation } from "./roomUrl";
 import { clearSession, loadSession, saveSession, type Session } from "./session";
 
 export function App({ config }: { config: AppConfig }) {
@@ -18,9 +18,11 @@ export function App({ config }: { config: AppConfig }) {
 
   function logout(reason: string | null) {
     // Forget everything this browser kept for the user: token, rooms, unsent messages — and,
-    // unless the session merely expired (logging in again should lead back), the room shown.
+    // unless the session merely expired (logging in again should lead back), the room or chat shown.
     if (session !== null) localStorage.removeItem(savedChatKey(session.user.userId));
-    if (reason === null) history.replaceState(null, "", `${location.pathname}${searchWithoutRoom(location.search)}`);
+    if (reason === null) {
+      history.replaceState(null, "", `${location.pathname}${searchWithoutConversation(location.search)}`);
+    }
     clearSession(localStorage);
     setSession(null);
     setNotice(reason);

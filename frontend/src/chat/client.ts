@@ -97,6 +97,8 @@ export interface ChatClientOptions {
   onSessionExpired?: () => void;
   /** The room to show first (the one in the page's address), joined if it is not saved. */
   openRoom?: string | null;
+  /** The chat in the page's address: shown once the user's chat list has it. */
+  openChat?: string | null;
   /** Whether the browser has a network at start (``navigator.onLine``). */
   online?: () => boolean;
 }
@@ -152,7 +154,7 @@ export class ChatClient {
   /** Download URLs by attachment key, and the getAttachmentUrl requests waiting for theirs. */
   private readonly urls = new Map<string, { url: string; expiresAt: number }>();
   private urlRequests: UrlRequest[] = [];
-  private readonly o: Required<Omit<ChatClientOptions, "storage" | "onSessionExpired" | "openRoom">> & {
+  private readonly o: Required<Omit<ChatClientOptions, "storage" | "onSessionExpired" | "openRoom" | "openChat">> & {
     storage: KeyValueStore | null;
     onSessionExpired: () => void;
   };
@@ -173,7 +175,8 @@ export class ChatClient {
       online: () => globalThis.navigator?.onLine ?? true,
       ...definedOnly(options),
     } as ChatClient["o"];
-    this.state = initialState(options.me, loadSaved(this.o.storage, options.me.userId), options.openRoom);
+    const saved = loadSaved(this.o.storage, options.me.userId);
+    this.state = initialState(options.me, saved, options.openRoom, options.openChat);
   }
 
   // --- for React (useSyncExternalStore) ---
@@ -288,6 +291,16 @@ export class ChatClient {
   /** The user's chats as ``GET /chats`` listed them (``complete``: all of its pages). */
   chatsLoaded(chats: ChatSummary[], complete: boolean): void {
     this.dispatch({ type: "chatsLoaded", chats, complete });
+  }
+
+  /** ``GET /chats`` failed: a chat the address named, not yet known here, is not shown. */
+  chatsFailed(): void {
+    this.dispatch({ type: "chatsFailed" });
+  }
+
+  /** The page's address names a chat (Back, Forward): shown if it is the user's. */
+  showChat(chatId: string): void {
+    this.dispatch({ type: "chatAddressed", chatId });
   }
 
   /** A chat the user just created or opened: listed and shown. */

@@ -88,6 +88,11 @@ export interface ChatState {
   history: { inFlight: HistoryRequest | null; queue: HistoryRequest[] };
   /** Something the user should know that belongs to no field (a refused join, say). */
   notice: string | null;
+  /** A chat the page's address named (``?chat=``), until the user's chat list says whether
+   * the user is in it: then it is shown, or the room stays with a notice. */
+  addressChat: string | null;
+  /** The user's whole chat list (every page of ``GET /chats``) has been read at least once. */
+  chatsListed: boolean;
   /** The latest message from someone else, for the screen-reader live region. */
   announcement: { seq: number; text: string } | null;
   /** Contract v3: how far each participant of each chat got (chatId → userId → markers). */
@@ -119,6 +124,10 @@ export type ChatAction =
   | { type: "noticeDismissed" }
   /** The user's chats from ``GET /chats`` (``complete``: every page of it). */
   | { type: "chatsLoaded"; chats: ChatSummary[]; complete: boolean }
+  /** ``GET /chats`` failed (or the stage has no chats): a chat the address named is not shown. */
+  | { type: "chatsFailed" }
+  /** The page's address names a chat (on load, or Back/Forward): shown once known to be the user's. */
+  | { type: "chatAddressed"; chatId: string }
   /** A chat the user created or opened (``POST /chats``): listed and shown. */
   | { type: "chatOpened"; chat: ChatSummary }
   /** The user's rooms as the server keeps them (``GET /me/rooms``). */
@@ -157,18 +166,26 @@ function emptyRoom(id: string): RoomState {
 /**
  * The state a client starts in: general, the saved rooms and the unsent messages; ``openRoom``
  * (the room in the page's address) is shown, and joined first if it was not among them.
+ * ``openChat`` (a chat in the page's address) is shown once the user's chat list has it —
+ * at once if this browser knew it — and until then the room (``openRoom``, else the saved one).
  */
-export function initialState(me: User, saved?: Partial<SavedChat> | null, openRoom?: string | null): ChatState {
+export function initialState(
+  me: User,
+  saved?: Partial<SavedChat> | null,
+  openRoom?: string | null,
+  openChat?: string | null,
+): ChatState {
   const names = [DEFAULT_ROOM, ...(saved?.rooms ?? []).filter((r) => r !== DEFAULT_ROOM)];
   let roomOrder = [...new Set(names)].slice(0, MAX_ROOMS);
   if (openRoom && !roomOrder.includes(openRoom) && roomOrder.length < MAX_ROOMS) {
     roomOrder = [...roomOrder, openRoom];
   }
   const rooms = Object.fromEntries(roomOrder.map((id) => [id, emptyRoom(id)]));
-  const wanted = openRoom ?? saved?.activeRoom;
+  const savedRoom = openChat && saved?.activeRoom && isChatKey(saved.activeRoom) ? null : saved?.activeRoom;
+  const wanted = openRoom ?? savedRoom;
   const activeRoom = wanted && roomOrder.includes(wanted) ? wanted : DEFAULT_ROOM;
   const outbox = requeueInFlight((saved?.outbox ?? []).filter((m) => roomOrder.includes(m.roomId)));
-  return {
+  const state: ChatState = {
     me,
     status: "connecting",
     retryAt: null,
@@ -182,6 +199,8 @@ export function initialState(me: User, saved?: Partial<SavedChat> | null, openRo
     outbox,
     history: { inFlight: null, queue: [] },
     notice: null,
+    addressChat: null,
+    chatsListed: false,
     announcement: null,
     markers: {},
     roomCounts: {},
@@ -189,6 +208,48 @@ export function initialState(me: User, saved?: Partial<SavedChat> | null, openRo
     presence: {},
     now: 0,
   };
+  return openChat ? chatReducer(state, { type: "chatAddressed", chatId: openChat }) : state;
+}
+
+/**
+ * What to do with a chat the page's address names: ``open`` it when the user's chats include it;
+ * ``wait`` while their list is not read yet; it is ``gone`` once the whole list has been read
+ * without it (unknown, left, or never the user's — the server lists only one's own chats).
+ */
+export function addressChatDecision(
+  chatId: string,
+  chats: Readonly<Record<string, ChatSummary>>,
+  listed: boolean,
+): "open" | "wait" | "gone" {
+  if (chats[chatId] !== undefined) return "open";
+  return listed ? "gone" : "wait";
+}
+
+/** The notice when the chat an address named cannot be shown: where the reader is instead. */
+export function chatUnavailableNotice(state: ChatState): string {
+  return `That chat isn't available to you — showing ${conversationName(state, state.activeRoom)}.`;
+}
+
+/** Settle the chat the address named, if the user's chat list can tell by now. */
+function settleAddressChat(state: ChatState): ChatState {
+  if (state.addressChat === null) return state;
+  switch (addressChatDecision(state.addressChat, state.chats, state.chatsListed)) {
+    case "wait":
+      return state;
+    case "open":
+      return chatReducer(state, { type: "roomSelected", roomId: chatKey(state.addressChat) });
+    case "gone": {
+      const next = { ...state, addressChat: null };
+      return { ...next, notice: chatUnavailableNotice(next) };
+    }
+  }
+}
+
+/** The address names a chat: shown now if this browser has it (confirmed by the chat list). */
+function chatAddressed(state: ChatState, chatId: string): ChatState {
+  const key = chatKey(chatId);
+  const shown = state.rooms[key] === undefined ? state : { ...withRoom(state, key, { unread: 0 }), activeRoom: key };
+  return settleAddressChat({ ...shown, addressChat: chatId });
 }
 
 export function toSaved(state: ChatState): SavedChat {
@@ -493,7 +554,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         return chatReducer(state, { type: "roomSelected", roomId: action.roomId });
       }
       if (roomCount(state) >= MAX_ROOMS) {
-        return { ...state, notice: `You can be in at most ${MAX_ROOMS} rooms at once.` };
+        return { ...state, addressChat: null, notice: `You can be in at most ${MAX_ROOMS} rooms at once.` };
       }
       const queue =
         state.status === "connected"
@@ -504,14 +565,16 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         rooms: { ...state.rooms, [action.roomId]: emptyRoom(action.roomId) },
         roomOrder: [...state.roomOrder, action.roomId],
         activeRoom: action.roomId,
+        addressChat: null,
         history: { ...state.history, queue },
       };
     }
     case "roomRemoved":
       return removeRoom(state, action.roomId);
     case "roomSelected":
+      // The reader chose (a chat the address named, waiting for the chat list, is forgotten).
       if (state.rooms[action.roomId] === undefined) return state;
-      return { ...withRoom(state, action.roomId, { unread: 0 }), activeRoom: action.roomId };
+      return { ...withRoom(state, action.roomId, { unread: 0 }), activeRoom: action.roomId, addressChat: null };
     case "visibilityChanged": {
       const next = { ...state, visible: action.visible };
       return action.visible ? withRoom(next, state.activeRoom, { unread: 0 }) : next;
@@ -561,8 +624,17 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
           next = removeRoom(next, key);
         }
       }
-      return next;
+      return settleAddressChat({ ...next, chatsListed: true });
     }
+    case "chatsFailed": {
+      if (state.addressChat === null) return state;
+      const key = chatKey(state.addressChat);
+      const next = { ...state, addressChat: null };
+      // A chat this browser already shows stays; one it never had cannot be opened.
+      return next.rooms[key] !== undefined ? next : { ...next, notice: chatUnavailableNotice(next) };
+    }
+    case "chatAddressed":
+      return chatAddressed(state, action.chatId);
     case "chatOpened":
       return addChat(state, action.chat, true);
     case "roomsLoaded":

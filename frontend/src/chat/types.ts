@@ -400,6 +400,11 @@ export function roomNameError(name: string): string | null {
   return null;
 }
 
+/** Whether ``id`` has a chat id's shape (contract §8: 1–64 of ``A-Z a-z 0-9 _ -``, as room ids). */
+export function isChatId(id: string): boolean {
+  return ROOM_ID.test(id);
+}
+
 /** Message length in Unicode code points, as the server counts it. */
 export function codePoints(text: string): number {
   return Array.from(text).length;

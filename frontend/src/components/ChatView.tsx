@@ -50,7 +50,7 @@ export function ChatView({ session, restUrl, wsUrl, onLogout, onSessionExpired }
   const pending = state.outbox.filter((m) => m.roomId === room.id);
   const me = session.user;
   const unread = totalUnread(state);
-  useRoomAddress(client, state.activeRoom, state.roomOrder);
+  useRoomAddress(client, state.activeRoom, state.roomOrder, state.addressChat !== null);
   const chatId = isChatKey(room.id) ? chatIdOf(room.id) : null;
   const chat = chatId !== null ? state.chats[chatId] : undefined;
   const peer = chat?.peer ?? null;

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { ChatClient } from "../chat/client";
-import { roomFromSearch } from "../roomUrl";
+import { chatFromSearch, roomFromSearch } from "../roomUrl";
 import { isExpired, type Session } from "../session";
 
 /**
@@ -20,6 +20,7 @@ export function useChatClient(session: Session, wsUrl: string, onSessionExpired:
         tokenExpired: () => isExpired(session),
         onSessionExpired: () => expired.current(),
         openRoom: roomFromSearch(location.search),
+        openChat: chatFromSearch(location.search),
       }),
   );
   useEffect(() => {

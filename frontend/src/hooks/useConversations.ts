@@ -16,8 +16,13 @@ export function useConversations(client: ChatClient, api: Api, state: ChatState)
     if (state.connections === 0) return;
     let current = true;
     api.allChats().then(
-      ({ chats, complete }) => current && client.chatsLoaded(chats, complete),
-      () => {},
+      ({ chats, complete }) => {
+        if (!current) return;
+        client.chatsLoaded(chats, complete);
+        // Beyond the pages read, a chat the address named cannot be told from one never had.
+        if (!complete) client.chatsFailed();
+      },
+      () => current && client.chatsFailed(),
     );
     api.myRooms().then(
       (rooms) => current && client.roomsLoaded(rooms),

@@ -1,31 +1,51 @@
 import { useEffect, useRef } from "react";
 import type { ChatClient } from "../chat/client";
-import { addressChange, roomFromSearch } from "../roomUrl";
+import { chatIdOf, isChatKey } from "../chat/types";
+import { addressChange, conversationFromSearch } from "../roomUrl";
 
 /**
- * Keep the room on screen in the page's address: moving to another room adds a history entry,
- * so Back returns to the room before; Back, Forward or a pasted address open the room it names.
+ * Keep the conversation on screen (a room or a chat) in the page's address: moving to another
+ * adds a history entry, so Back returns to the one before; Back, Forward or a pasted address
+ * open the one it names. While a chat the address named waits for the user's chat list
+ * (``waiting``), the address is left as it is.
  */
-export function useRoomAddress(client: ChatClient, activeRoom: string, openRooms: readonly string[]): void {
+export function useRoomAddress(
+  client: ChatClient,
+  activeRoom: string,
+  openRooms: readonly string[],
+  waiting: boolean,
+): void {
   const firstRender = useRef(true);
   const rooms = useRef(openRooms);
   rooms.current = openRooms;
 
   useEffect(() => {
-    const change = addressChange(location.search, activeRoom, rooms.current, firstRender.current);
+    if (waiting) return;
+    follow(activeRoom, rooms.current, firstRender.current);
     firstRender.current = false;
-    if (change === null) return;
-    const url = `${location.pathname}${change.search}`;
-    if (change.kind === "push") history.pushState(null, "", url);
-    else history.replaceState(null, "", url);
-  }, [activeRoom]);
+  }, [activeRoom, waiting]);
 
   useEffect(() => {
     const onPopState = () => {
-      const room = roomFromSearch(location.search);
-      if (room !== null) client.joinRoom(room);
+      const key = conversationFromSearch(location.search);
+      if (key === null) return;
+      if (isChatKey(key)) client.showChat(chatIdOf(key));
+      else client.joinRoom(key);
+      // A chat that is not the user's leaves the conversation on screen as it was: the entry
+      // is replaced at once (the effect above would not run).
+      const state = client.getState();
+      if (state.addressChat === null) follow(state.activeRoom, state.roomOrder, false);
     };
     window.addEventListener("popstate", onPopState);
     return () => window.removeEventListener("popstate", onPopState);
   }, [client]);
+}
+
+/** Bring the address to the conversation on screen (``activeRoom``), as ``addressChange`` says. */
+function follow(activeRoom: string, openRooms: readonly string[], firstRender: boolean): void {
+  const change = addressChange(location.search, activeRoom, openRooms, firstRender);
+  if (change === null) return;
+  const url = `${location.pathname}${change.search}`;
+  if (change.kind === "push") history.pushState(null, "", url);
+  else history.replaceState(null, "", url);
 }
