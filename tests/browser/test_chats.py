@@ -84,6 +84,15 @@ def test_a_direct_chat_and_a_group_reach_their_people_and_no_one_else(new_page, 
     expect(direct_for_bob).to_have_accessible_description(f"{ann.username}: hi bob, just us")
     direct_for_bob.click()
     expect(chat_messages(bob_page, "hi bob, just us")).to_have_count(1)
+    # The chat on screen is in the address: a reload shows it again, Back leads to the room.
+    expect(bob_page).to_have_url(re.compile(r"[?&]chat=[A-Za-z0-9_-]+$"))
+    bob_page.reload()
+    expect(room_heading(bob_page)).to_have_text(ann.username)
+    expect(chat_messages(bob_page, "hi bob, just us")).to_have_count(1)
+    bob_page.go_back()
+    expect(room_heading(bob_page)).to_have_text("#general")
+    bob_page.go_forward()
+    expect(room_heading(bob_page)).to_have_text(ann.username)
     say(bob_page, "hi ann")
     expect(chat_messages(ann_page, "hi ann")).to_have_count(1)
 
@@ -98,8 +107,13 @@ def test_a_direct_chat_and_a_group_reach_their_people_and_no_one_else(new_page, 
     expect(chat_messages(bob_page, "welcome to the group")).to_have_count(1)
     ann_page.screenshot(path=screenshots / "chats-group.png")
 
-    # Cat is in neither: the list is general alone, the page shows none of their messages —
-    # although both chats have carried messages Bob's browser has shown.
+    # Cat is in neither: a link to the group opens general with a notice (the address too),
+    # the list is general alone, the page shows none of their messages — although both chats
+    # have carried messages Bob's browser has shown.
+    cat_page.goto(ann_page.url)
+    expect(cat_page.get_by_role("alert")).to_contain_text("isn't available")
+    expect(room_heading(cat_page)).to_have_text("#general")
+    expect(cat_page).to_have_url(re.compile(r"[?&]room=general$"))
     expect(conversation_list(cat_page)).to_have_count(1)
     expect(conversation(cat_page, "general")).to_be_visible()
     for text in ("hi bob, just us", "hi ann", "welcome to the group"):
