@@ -40,6 +40,7 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,11 +170,10 @@ async def _close_all(members: list[Member], tasks: list) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def _chat_writes(aws: Aws, chat_id: str) -> Counter[str]:
-    """The Chats table's item writes of one chat that changed something, by what changed."""
+def _partition_records(aws: Aws, partition: str) -> Iterator[dict[str, Any]]:
+    """The Chats table's stream records of one partition's items, oldest first."""
     arn = aws.dynamodb.describe_table(TableName=aws.chats_table)["Table"]["LatestStreamArn"]
     streams = aws.streams
-    writes: Counter[str] = Counter()
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
         iterator = streams.get_shard_iterator(
             StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
@@ -181,20 +181,23 @@ def _chat_writes(aws: Aws, chat_id: str) -> Counter[str]:
         while iterator:
             page = streams.get_records(ShardIterator=iterator, Limit=1000)
             for record in page.get("Records", []):
-                data = record["dynamodb"]
-                if data["Keys"]["pk"]["S"] != f"chat#{chat_id}":
-                    continue
-                old, new = data.get("OldImage", {}), data.get("NewImage", {})
-                if record["eventName"] != "MODIFY":
-                    writes[record["eventName"].lower()] += 1
-                    continue
-                changed = [
-                    a for a in ("deliveredSeq", "readSeq", "lastSeq") if old.get(a) != new.get(a)
-                ]
-                writes["+".join(changed) or "other"] += 1
+                if record["dynamodb"]["Keys"]["pk"]["S"] == partition:
+                    yield record
             if not page.get("Records"):
                 break
             iterator = page.get("NextShardIterator")
+
+
+def _chat_writes(aws: Aws, chat_id: str) -> Counter[str]:
+    """The Chats table's item writes of one chat that changed something, by what changed."""
+    writes: Counter[str] = Counter()
+    for record in _partition_records(aws, f"chat#{chat_id}"):
+        old, new = record["dynamodb"].get("OldImage", {}), record["dynamodb"].get("NewImage", {})
+        if record["eventName"] != "MODIFY":
+            writes[record["eventName"].lower()] += 1
+            continue
+        changed = [a for a in ("deliveredSeq", "readSeq", "lastSeq") if old.get(a) != new.get(a)]
+        writes["+".join(changed) or "other"] += 1
     return writes
 
 
@@ -277,25 +280,11 @@ async def _group_scenario(
 
 def _room_marker_writes(aws: Aws, room_id: str) -> Counter[str]:
     """The Chats table's writes of one room's receipt markers that changed something."""
-    arn = aws.dynamodb.describe_table(TableName=aws.chats_table)["Table"]["LatestStreamArn"]
-    streams = aws.streams
     writes: Counter[str] = Counter()
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator, Limit=1000)
-            for record in page.get("Records", []):
-                data = record["dynamodb"]
-                if data["Keys"]["pk"]["S"] != f"roomreceipts#{room_id}":
-                    continue
-                old, new = data.get("OldImage", {}), data.get("NewImage", {})
-                changed = [a for a in ("deliveredPos", "readPos") if old.get(a) != new.get(a)]
-                writes["+".join(changed) or record["eventName"].lower()] += 1
-            if not page.get("Records"):
-                break
-            iterator = page.get("NextShardIterator")
+    for record in _partition_records(aws, f"roomreceipts#{room_id}"):
+        old, new = record["dynamodb"].get("OldImage", {}), record["dynamodb"].get("NewImage", {})
+        changed = [a for a in ("deliveredPos", "readPos") if old.get(a) != new.get(a)]
+        writes["+".join(changed) or record["eventName"].lower()] += 1
     return writes
 
 

@@ -100,7 +100,7 @@ async def _run_until(poller: StreamPoller, done) -> None:
         task.cancel()
 
 
-def _poller(url, arn, function, retries=3) -> StreamPoller:
+def _poller(url, arn, function, retries=3, lanes=1) -> StreamPoller:
     return StreamPoller(
         _client("dynamodbstreams", url),
         arn,
@@ -110,6 +110,7 @@ def _poller(url, arn, function, retries=3) -> StreamPoller:
         maximum_retry_attempts=retries,
         poll_interval=0.05,
         retry_delay=0.01,
+        parallelization_factor=lanes,
     )
 
 
@@ -287,21 +288,6 @@ class HeldFunction(ScriptedFunction):
         return result
 
 
-def _lanes_poller(url: str, arn: str, function: Any, lanes: int = 4) -> StreamPoller:
-    return StreamPoller(
-        _client("dynamodbstreams", url),
-        arn,
-        function,
-        "broadcaster",
-        batch_size=100,
-        maximum_retry_attempts=3,
-        poll_interval=0.05,
-        retry_delay=0.01,
-        parallelization_factor=lanes,
-        partition_key="pk",
-    )
-
-
 def test_a_partition_keys_lane_is_stable_and_within_the_factor():
     record = {"dynamodb": {"Keys": {"pk": {"S": "room#general"}, "sk": {"S": "1#m"}}}}
     assert lane_of(record, "pk", 1) == 0
@@ -339,7 +325,7 @@ async def test_a_held_batch_holds_up_only_its_own_lane(streams_url, table):
     dynamodb, name, arn = table
     slow, quick = _keys_in_distinct_lanes(4, 2)
     function = HeldFunction("slow")
-    poller = _lanes_poller(streams_url, arn, function)
+    poller = _poller(streams_url, arn, function, lanes=4)
     poller.start()
     try:
         _put_to(dynamodb, name, slow, "slow-1")
@@ -377,7 +363,7 @@ async def test_each_rooms_records_keep_their_order_across_lanes(streams_url, tab
 
     function = Shuffling()
     await _run_until(
-        _lanes_poller(streams_url, arn, function),
+        _poller(streams_url, arn, function, lanes=4),
         lambda: sum(len(b) for b in function.batches) >= len(sent),
     )
     invoked = [m for batch in function.batches for m in batch]

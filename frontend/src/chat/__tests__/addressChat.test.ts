@@ -1,26 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { addressChatDecision, chatReducer, initialState, type ChatAction, type ChatState } from "../state";
 import type { ChatSummary } from "../types";
-import { ME } from "./fakeServer";
+import { chatSummary, ME } from "./fakeServer";
 
 function reduce(state: ChatState, ...actions: ChatAction[]): ChatState {
   return actions.reduce(chatReducer, state);
 }
 
-function chat(chatId: string): ChatSummary {
-  return {
-    chatId,
-    type: "direct",
-    name: null,
-    peer: { userId: "u-other", username: "other" },
-    createdAt: 1_700_000_000_000,
-    lastActivity: 1_700_000_000_000,
-    lastMessage: null,
-    lastSeq: 0,
-    readSeq: 0,
-    unreadCount: 2,
-  };
-}
+const chat = (chatId: string): ChatSummary => chatSummary(chatId, { unreadCount: 2 });
 
 const listed = (...ids: string[]): ChatAction => ({ type: "chatsLoaded", chats: ids.map(chat), complete: true });
 

@@ -1,29 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { conversationList } from "../conversations";
 import { chatReducer, drain, initialState, toSaved, type ChatAction, type ChatState } from "../state";
-import { parseFrame, toWire, type ChatSummary, type ServerFrame } from "../types";
-import { ME, msg } from "./fakeServer";
+import { parseFrame, toWire, type ServerFrame } from "../types";
+import { chatSummary, ME, msg } from "./fakeServer";
 
 function reduce(state: ChatState, ...actions: ChatAction[]): ChatState {
   return actions.reduce(chatReducer, state);
 }
 const frame = (f: ServerFrame): ChatAction => ({ type: "frame", frame: f });
 
-function chat(chatId: string, change: Partial<ChatSummary> = {}): ChatSummary {
-  return {
-    chatId,
-    type: "direct",
-    name: null,
-    peer: { userId: "u-other", username: "other" },
-    createdAt: 1_700_000_000_000,
-    lastActivity: 1_700_000_000_000,
-    lastMessage: null,
-    lastSeq: 0,
-    readSeq: 0,
-    unreadCount: 0,
-    ...change,
-  };
-}
+const chat = chatSummary;
 
 describe("chats in the client (contract v2)", () => {
   it("reads a chat's frames under the conversation key chat:{chatId}", () => {

@@ -1,7 +1,7 @@
 /** An in-memory chat server speaking the contract's frames over fake sockets, for client tests. */
 
 import type { SocketLike } from "../client";
-import type { ChatMessage, ClientFrame, ServerFrame, User } from "../types";
+import type { ChatMessage, ChatSummary, ClientFrame, ServerFrame, User } from "../types";
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -215,5 +215,22 @@ export function msg(n: number, roomId = "general", author: User = OTHER): ChatMe
     message: `message ${n}`,
     timestamp: 1_700_000_000_000 + n * 1000,
     clientMessageId: null,
+  };
+}
+
+/** A direct chat's summary as ``GET /chats`` lists it, with ``change`` applied. */
+export function chatSummary(chatId: string, change: Partial<ChatSummary> = {}): ChatSummary {
+  return {
+    chatId,
+    type: "direct",
+    name: null,
+    peer: { userId: "u-other", username: "other" },
+    createdAt: 1_700_000_000_000,
+    lastActivity: 1_700_000_000_000,
+    lastMessage: null,
+    lastSeq: 0,
+    readSeq: 0,
+    unreadCount: 0,
+    ...change,
   };
 }
