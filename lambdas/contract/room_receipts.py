@@ -13,12 +13,11 @@ of the other members got and read a message ("read by K of N").
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from lambdas.contract.errors import ValidationFailed
-from lambdas.contract.validation import room_id_of
+from lambdas.contract.validation import identifier_of, room_id_of
 
 __all__ = [
     "MAX_TIMESTAMP",
@@ -34,7 +33,6 @@ __all__ = [
 
 KINDS = ("delivered", "read")
 MAX_TIMESTAMP = 10**13  # milliseconds: 13 digits, as the history's order pads them
-_MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @dataclass(frozen=True, order=True)
@@ -84,16 +82,6 @@ class RoomMarker:
         }
 
 
-def _message_id(value: Any) -> str:
-    if value is None:
-        raise ValidationFailed("messageId is required", field="messageId")
-    if not isinstance(value, str) or not _MESSAGE_ID.fullmatch(value):
-        raise ValidationFailed(
-            "messageId must be 1-64 characters of A-Z a-z 0-9 _ -", field="messageId"
-        )
-    return value
-
-
 def _timestamp(value: Any) -> int:
     if value is None:
         raise ValidationFailed("timestamp is required", field="timestamp")
@@ -112,7 +100,9 @@ def parse_room_receipt(frame: dict[str, Any]) -> RoomReceiptRequest:
     kind = frame.get("kind")
     if kind not in KINDS:
         raise ValidationFailed('kind must be "delivered" or "read"', field="kind")
-    position = Position(_timestamp(frame.get("timestamp")), _message_id(frame.get("messageId")))
+    position = Position(
+        _timestamp(frame.get("timestamp")), identifier_of(frame.get("messageId"), "messageId")
+    )
     return RoomReceiptRequest(room_id, kind, position)
 
 
@@ -128,7 +118,7 @@ def parse_room_receipts_query(query: dict[str, str]) -> Position | None:
         raise ValidationFailed(
             "timestamp must be the message's timestamp (milliseconds)", field="timestamp"
         )
-    return Position(_timestamp(int(raw_time)), _message_id(raw_id))
+    return Position(_timestamp(int(raw_time)), identifier_of(raw_id, "messageId"))
 
 
 def room_receipt_counts(

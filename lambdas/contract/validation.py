@@ -29,6 +29,7 @@ __all__ = [
     "chat_id_of",
     "email_identity",
     "history_page",
+    "identifier_of",
     "is_text",
     "parse_action",
     "parse_attachment_url",
@@ -59,7 +60,7 @@ DEFAULT_HISTORY_LIMIT = 50
 MAX_HISTORY_LIMIT = 100
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
-_ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # room, chat and message ids
 _CLIENT_MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 _CURSOR = re.compile(r"[0-9]{13}#[0-9a-f-]{36}")
 
@@ -213,24 +214,26 @@ def _room_id(frame: dict[str, Any]) -> str:
     return room_id_of(frame.get("roomId"))
 
 
-def room_id_of(value: Any, field: str = "roomId") -> str:
-    """A room id as a client names one: 1-64 characters of ``A-Z a-z 0-9 _ -``."""
+def identifier_of(value: Any, field: str) -> str:
+    """An id as a client names one (a room's, a chat's, a message's): 1-64 characters of
+    ``A-Z a-z 0-9 _ -``."""
     if value is None:
         raise ValidationFailed(f"{field} is required", field=field)
     if not isinstance(value, str):
         raise ValidationFailed(f"{field} must be a string", field=field)
-    if not _ROOM_ID.fullmatch(value):
+    if not _ID.fullmatch(value):
         raise ValidationFailed(f"{field} must be 1-64 characters of A-Z a-z 0-9 _ -", field=field)
     return value
+
+
+def room_id_of(value: Any, field: str = "roomId") -> str:
+    """A room id as a client names one."""
+    return identifier_of(value, field)
 
 
 def chat_id_of(value: Any, field: str = "chatId") -> str:
-    """A chat id as a client names one: 1-64 characters of ``A-Z a-z 0-9 _ -``."""
-    if value is None:
-        raise ValidationFailed(f"{field} is required", field=field)
-    if not isinstance(value, str) or not _ROOM_ID.fullmatch(value):
-        raise ValidationFailed(f"{field} must be 1-64 characters of A-Z a-z 0-9 _ -", field=field)
-    return value
+    """A chat id as a client names one."""
+    return identifier_of(value, field)
 
 
 def _target(frame: dict[str, Any]) -> tuple[str | None, str | None]:
