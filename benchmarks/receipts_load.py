@@ -201,6 +201,44 @@ def _chat_writes(aws: Aws, chat_id: str) -> Counter[str]:
     return writes
 
 
+def _figures(
+    members: list[Member],
+    messages: int,
+    everyone: bool,
+    acked: bool,
+    marker_writes: int,
+    bound_writes: int,
+    bound_frames: int,
+    elapsed: float,
+) -> dict[str, Any]:
+    """A scenario's counts per message against its bounds, and the verdict on them."""
+    frames: Counter[str] = Counter()
+    for m in members:
+        frames.update(m.frames)
+    size = len(members)
+    errors = sum(len(m.errors) for m in members)
+    within = (
+        marker_writes <= bound_writes * messages and frames["receipt"] <= bound_frames * messages
+    )
+    return {
+        "messages": messages,
+        "everyone_got_everything": everyone,
+        "receipts_sent": sum(m.receipts_sent for m in members),
+        "receipts_acked": acked,
+        "receipts_that_moved_a_marker": sum(m.receipts_moved for m in members),
+        "marker_writes_per_message": round(marker_writes / messages, 2),
+        "marker_writes_bound_per_message": bound_writes,
+        "message_frames_per_message": round(frames["message"] / messages, 2),
+        "receipt_frames_per_message": round(frames["receipt"] / messages, 2),
+        "receipt_frames_bound_per_message": bound_frames,
+        # Per-message flags told to every member: each of the n - 1 readers to the n - 1 others.
+        "naive_frames_per_message": (size - 1) * (size - 1),
+        "errors": errors,
+        "seconds": round(elapsed, 1),
+        "verdict": "PASS" if everyone and acked and errors == 0 and within else "FAIL",
+    }
+
+
 async def _group_scenario(
     name: str,
     urls: dict[str, str],
@@ -235,9 +273,6 @@ async def _group_scenario(
     elapsed = time.monotonic() - started
     await _close_all(members, tasks)
     writes = _chat_writes(aws, chat["chatId"])
-    frames = Counter()
-    for m in members:
-        frames.update(m.frames)
     marker_writes = sum(v for k, v in writes.items() if "deliveredSeq" in k or "readSeq" in k)
     n_others = size - 1
     # Per message, at most: one delivered and one read marker move per other member, and the
@@ -245,37 +280,16 @@ async def _group_scenario(
     bound_writes = 2 * n_others + 1
     # Within the bound, each of those moves is told to the n - 1 others (one connection each).
     bound_frames = 0 if not live else 2 * n_others * n_others
-    result = {
+    return {
         "scenario": name,
         "participants": size,
         "live": live,
         "liveMax": live_max,
-        "messages": messages,
-        "everyone_got_everything": everyone,
-        "receipts_sent": expected_receipts,
-        "receipts_acked": acked,
-        "receipts_that_moved_a_marker": sum(m.receipts_moved for m in members),
         "chat_writes": dict(writes),
-        "marker_writes_per_message": round(marker_writes / messages, 2),
-        "marker_writes_bound_per_message": bound_writes,
-        "message_frames_per_message": round(frames["message"] / messages, 2),
-        "receipt_frames_per_message": round(frames["receipt"] / messages, 2),
-        "receipt_frames_bound_per_message": bound_frames,
-        # Per-message flags told to every member: each of the n - 1 readers to the n - 1 others.
-        "naive_frames_per_message": n_others * n_others,
-        "errors": sum(len(m.errors) for m in members),
-        "seconds": round(elapsed, 1),
+        **_figures(
+            members, messages, everyone, acked, marker_writes, bound_writes, bound_frames, elapsed
+        ),
     }
-    result["verdict"] = (
-        "PASS"
-        if everyone
-        and acked
-        and result["errors"] == 0
-        and marker_writes <= bound_writes * messages
-        and frames["receipt"] <= bound_frames * messages
-        else "FAIL"
-    )
-    return result
 
 
 def _room_marker_writes(aws: Aws, room_id: str) -> Counter[str]:
@@ -312,41 +326,16 @@ async def _room_scenario(urls: dict[str, str], size: int, messages: int, aws: Aw
     elapsed = time.monotonic() - started
     await _close_all(members, tasks)
     writes = _room_marker_writes(aws, room)
-    frames: Counter[str] = Counter()
-    for m in members:
-        frames.update(m.frames)
     marker_writes = sum(writes.values())
     bound_writes = 2 * (size - 1)  # one delivered and one read move per other member
-    result = {
+    return {
         "scenario": "room",
         "members": size,
-        "messages": messages,
-        "everyone_got_everything": everyone,
-        "receipts_sent": expected_receipts,
-        "receipts_acked": acked,
-        "receipts_that_moved_a_marker": sum(m.receipts_moved for m in members),
         "marker_writes": dict(writes),
-        "marker_writes_per_message": round(marker_writes / messages, 2),
-        "marker_writes_bound_per_message": bound_writes,
-        "message_frames_per_message": round(frames["message"] / messages, 2),
-        "receipt_frames_per_message": round(frames["receipt"] / messages, 2),
-        "receipt_frames_bound_per_message": 0,
-        # Per-message flags told to every member: each of the n - 1 readers to the n - 1 others.
-        "naive_frames_per_message": (size - 1) * (size - 1),
-        "errors": sum(len(m.errors) for m in members),
-        "seconds": round(elapsed, 1),
+        **_figures(
+            members, messages, everyone and joined, acked, marker_writes, bound_writes, 0, elapsed
+        ),
     }
-    result["verdict"] = (
-        "PASS"
-        if joined
-        and everyone
-        and acked
-        and result["errors"] == 0
-        and marker_writes <= bound_writes * messages
-        and frames["receipt"] == 0
-        else "FAIL"
-    )
-    return result
 
 
 async def _typing_scenario(
