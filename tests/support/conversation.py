@@ -134,6 +134,8 @@ async def converse(
                 }
                 try:
                     answer = await _request(peer, frame, talk.errors)
+                except websockets.ConnectionClosed:
+                    continue  # closed by the stage while sending (a lost connection): not acked
                 except AssertionError:
                     if peer.socket.close_code is not None:
                         continue  # closed by the stage (a lost connection): never acknowledged
